@@ -1,0 +1,1 @@
+"""The grader: `grade submission.zip` (command line in grader/cli.py)."""
