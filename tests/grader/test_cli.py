@@ -1,5 +1,7 @@
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -9,7 +11,9 @@ from grader.cli import check_classifiers, main
 
 
 def test_help_explains_the_command():
-    result = subprocess.run(["grade", "--help"], capture_output=True, text=True, check=True)
+    # The console script sits beside the interpreter that installed it (a venv's bin/, pyenv's version bin/).
+    grade = Path(sys.executable).parent / "grade"
+    result = subprocess.run([str(grade), "--help"], capture_output=True, text=True, check=True)
     assert "classifiers" in result.stdout and "Autograder for GAN assignments" in result.stdout
 
 
