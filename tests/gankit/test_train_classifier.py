@@ -37,10 +37,7 @@ def test_training_command_writes_weights_and_a_truthful_sidecar(tmp_path, capsys
     card = json.loads((tmp_path / "mnist.json").read_text())
     assert card["sha256"] == sha256_of(tmp_path / "mnist.pt")
     assert card["test_accuracy"] > 0.9 and card["train_images"] == 8004
-    assert (
-        card["trained_with"]
-        == f"python -m gankit.train_classifier mnist --epochs 1 --device cpu --out {tmp_path}"
-    )
+    assert card["trained_with"] == f"python -m gankit.train_classifier mnist --epochs 1 --device cpu --out {tmp_path}"
     model, loaded = load_frozen_classifier("mnist", weights_dir=tmp_path)
     assert loaded.test_accuracy == card["test_accuracy"]
     assert "test accuracy" in capsys.readouterr().out

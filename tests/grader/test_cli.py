@@ -34,3 +34,24 @@ def test_classifiers_command_fails_on_tampered_weights(tmp_path, capsys):
     assert check_classifiers("cpu", weights_dir=tmp_path) == 1
     out = capsys.readouterr().out
     assert "mnist          FAILED" in out and "sha256" in out
+
+
+def test_pack_command_reports_what_it_packed(tmp_path, capsys):
+    (tmp_path / "wgan.py").write_text("x = 1\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pack", str(tmp_path), "-o", str(tmp_path / "out.zip")])
+    assert exit_info.value.code == 0
+    assert "packed 1 files" in capsys.readouterr().out and (tmp_path / "out.zip").is_file()
+
+
+def test_pack_command_on_an_empty_folder_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["pack", str(tmp_path)])
+    assert exit_info.value.code == 2 and "no task files" in capsys.readouterr().err
+
+
+def test_make_template_command_writes_the_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["make-template", "--out", str(tmp_path / "t")])
+    assert exit_info.value.code == 0 and "wrote" in capsys.readouterr().out
+    assert (tmp_path / "t" / "cdcgan.ipynb").is_file()

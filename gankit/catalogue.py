@@ -1,0 +1,166 @@
+"""The task catalogue: `tasks/<id>/task.toml`, validated against `tasks/schema.json` on load.
+
+Errors name the file and the field (`tasks/wgan/task.toml: checks[2].points: ...`), so an instructor who
+edits a task sees at once what to fix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
+SCHEMA_PATH = TASKS_DIR / "schema.json"
+# "## Q2 (4 points) ..." headings in questions.md carry each written question's points.
+QUESTION_HEADING = re.compile(r"^##\s+(Q[\w.]+)\b.*\((\d+(?:\.\d+)?)\s+points?\)", re.MULTILINE)
+
+
+class TaskSchemaError(ValueError):
+    """A task folder that does not follow the schema; the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    kind: str
+    points: float
+    description: str
+    public: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Budget:
+    steps: int
+    batch_size: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    folder: Path
+    seeds: list[str]
+    dataset: str
+    image_size: int
+    student_file: str
+    conditional: bool
+    names: list[dict[str, str]]
+    checks: list[Check]
+    training: dict[str, Any] | None
+    budgets: dict[str, Budget] | None
+    quality: dict[str, dict[str, float]]
+
+    @property
+    def statement(self) -> str:
+        return (self.folder / "statement.md").read_text(encoding="utf-8")
+
+    @property
+    def questions(self) -> str | None:
+        path = self.folder / "questions.md"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    @property
+    def total_points(self) -> float:
+        return sum(check.points for check in self.checks)
+
+    def budget(self, device_type: str) -> Budget:
+        """The training budget for 'cpu' or 'cuda'."""
+        if self.budgets is None:
+            raise KeyError(f"task {self.id} has no training budget")
+        return self.budgets["cuda" if device_type == "cuda" else "cpu"]
+
+
+def _field_path(error: jsonschema.ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def load_task(folder: Path | str) -> Task:
+    """Read and validate one task folder (`tasks/<id>/`)."""
+    folder = Path(folder)
+    toml_path = folder / "task.toml"
+    where = str(toml_path)
+    if not toml_path.is_file():
+        raise TaskSchemaError(f"{where}: file not found")
+    try:
+        raw = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise TaskSchemaError(f"{where}: not valid TOML: {error}") from error
+
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(raw), key=lambda e: list(e.path))
+    if errors:
+        raise TaskSchemaError("\n".join(f"{where}: {_field_path(e)}: {e.message}" for e in errors))
+
+    def fail(field_name: str, message: str) -> TaskSchemaError:
+        return TaskSchemaError(f"{where}: {field_name}: {message}")
+
+    if raw["id"] != folder.name:
+        raise fail("id", f"{raw['id']!r} must equal the folder name {folder.name!r}")
+    for key in ("names", "checks"):
+        ids = [item["name" if key == "names" else "id"] for item in raw[key]]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise fail(key, f"duplicate entries {duplicates}")
+    if not (folder / "statement.md").is_file():
+        raise fail("statement", f"{folder / 'statement.md'} is missing")
+    trains = any(check["kind"] == "training_quality" for check in raw["checks"])
+    for section in ("training", "budgets"):
+        if trains and section not in raw:
+            raise fail(section, "required when a check has kind 'training_quality'")
+    if (raw["dataset"] == "none") != (raw["image_size"] == 0):
+        raise fail("image_size", "is 0 exactly when dataset is 'none'")
+    _check_manual_points(folder, raw, fail)
+
+    budgets = raw.get("budgets")
+    return Task(
+        id=raw["id"],
+        title=raw["title"],
+        folder=folder,
+        seeds=raw["seeds"],
+        dataset=raw["dataset"],
+        image_size=raw["image_size"],
+        student_file=raw["student_file"],
+        conditional=raw["conditional"],
+        names=raw["names"],
+        checks=[Check(**check) for check in raw["checks"]],
+        training=raw.get("training"),
+        budgets={device: Budget(**b) for device, b in budgets.items()} if budgets else None,
+        quality=raw.get("quality", {}),
+    )
+
+
+def _check_manual_points(folder: Path, raw: dict[str, Any], fail: Any) -> None:
+    """The manual check's points equal the sum of the question headings in questions.md."""
+    manual = [check for check in raw["checks"] if check["kind"] == "manual"]
+    questions = folder / "questions.md"
+    if not manual:
+        if questions.is_file():
+            raise fail("checks", "questions.md exists but no check has kind 'manual'")
+        return
+    if not questions.is_file():
+        raise fail("checks", f"a 'manual' check needs {questions}")
+    headings = QUESTION_HEADING.findall(questions.read_text(encoding="utf-8"))
+    stated = sum(float(points) for _, points in headings)
+    expected = sum(check["points"] for check in manual)
+    if stated != expected:
+        raise fail("checks", f"manual points {expected:g} differ from the {stated:g} points in questions.md")
+
+
+def load_catalogue(tasks_dir: Path = TASKS_DIR) -> dict[str, Task]:
+    """Every task under `tasks_dir`, by id, in folder order."""
+    folders = sorted(p.parent for p in tasks_dir.glob("*/task.toml"))
+    return {folder.name: load_task(folder) for folder in folders}
