@@ -134,6 +134,8 @@ def tsne_figure(
     for name, (images, image_labels) in groups.items():
         for c in TSNE_CLASSES:
             chosen = images[image_labels == c][:per_class]
+            if len(chosen) == 0:  # an unconditional G may not produce this class at all
+                continue
             features.append(features_and_predictions(classifier, chosen)[0])
             group_names += [name] * len(chosen)
             classes += [c] * len(chosen)
