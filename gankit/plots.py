@@ -34,6 +34,8 @@ _CLASS_NAMES = {"fashion-mnist": FASHION_MNIST_CLASSES, "mnist": MNIST_CLASSES}
 
 # Generator outputs pass through float arithmetic, so allow rounding error just outside [0, 1].
 UNIT_TOLERANCE = 1e-4
+PER_EPOCH_FROM = 3  # a D-accuracy curve of a run shorter than this many epochs is split into SHORT_RUN_SLICES
+SHORT_RUN_SLICES = 10
 # Markers for the t-SNE groups, in order of first appearance: filled shapes that stay apart when dense.
 _GROUP_MARKERS = ("o", "^", "X", "s", "D", "v", "P", "*")
 # tab10 has exactly ten colours, one per class.
@@ -195,21 +197,30 @@ def plot_discriminator_accuracy(
     """Mean discriminator accuracy per epoch on real and on generated images, with chance at 0.5.
 
     `history` holds one dict per training step with "epoch" (float), "d_acc_real" and "d_acc_fake" in
-    [0, 1]; steps are grouped into epochs by floor(epoch).
+    [0, 1]; steps are grouped into epochs by floor(epoch). A run shorter than PER_EPOCH_FROM epochs is split
+    into SHORT_RUN_SLICES equal slices instead, each plotted at its mean epoch, so it still shows a trend.
     """
     path = _png_path(path)
-    epoch_of_step = np.floor(_history_column(history, "epoch")).astype(int)
-    epochs, step_group = np.unique(epoch_of_step, return_inverse=True)
+    epoch = _history_column(history, "epoch")
+    per_epoch = epoch.max() >= PER_EPOCH_FROM
+    slice_width = 1.0 if per_epoch else max(float(epoch.max()), 1e-9) / SHORT_RUN_SLICES
+    index = np.floor(epoch / slice_width).astype(int)
+    if not per_epoch:
+        index = np.minimum(index, SHORT_RUN_SLICES - 1)  # the last step would open a slice of its own
+    groups, step_group = np.unique(index, return_inverse=True)
+    counts = np.bincount(step_group)
+    x = groups if per_epoch else np.bincount(step_group, weights=epoch) / counts
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
     for key, label, marker in (("d_acc_real", "real images", "o"), ("d_acc_fake", "generated images", "s")):
         accuracy = _unit_interval(_history_column(history, key), key)
-        per_epoch = np.bincount(step_group, weights=accuracy) / np.bincount(step_group)
+        per_group = np.bincount(step_group, weights=accuracy) / counts
         # clip_on=False keeps markers at exactly 0 or 1 whole instead of cut by the axes edge.
-        ax.plot(epochs, per_epoch, marker=marker, label=label, clip_on=False)
+        ax.plot(x, per_group, marker=marker, label=label, clip_on=False)
     ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="chance")
     ax.set_ylim(0.0, 1.0)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if per_epoch:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy")
     ax.set_title(title)

@@ -1,9 +1,10 @@
 """Build `student_template/` from `reference/` and `tasks/`.
 
 The result holds, per task, the stubbed student file and its notebook; the public sanity tests
-(`tasks/<id>/public_tests.py` → `tests/test_<id>.py`); and a copy of the `gankit` helpers a student's code
-imports (`common`, `data`), so the folder works on its own. It is built in a scratch folder and moved into
-place only when every file succeeded, so a marker error writes nothing.
+(`tasks/<id>/public_tests.py` → `tests/test_<id>.py`, with their shared `tasks/public_checks.py`); and a copy
+of the `gankit` helpers a student's code imports (`common`, `data`), so the folder works on its own. It is
+built in a scratch folder and moved into place only when every file succeeded, so a marker error writes
+nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def render_template(reference_dir: Path = REFERENCE_DIR, tasks_dir: Path = TASKS
         public_tests = task.folder / "public_tests.py"
         if public_tests.is_file():
             files[f"tests/test_{task.id}.py"] = public_tests.read_text(encoding="utf-8")
+    shared_checks = tasks_dir / "public_checks.py"  # helpers the public tests of several tasks share
+    if shared_checks.is_file():
+        files["tests/public_checks.py"] = shared_checks.read_text(encoding="utf-8")
     gankit_dir = PROJECT_DIR / "gankit"
     for name in GANKIT_FILES:
         files[f"gankit/{name}"] = (gankit_dir / name).read_text(encoding="utf-8")

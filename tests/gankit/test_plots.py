@@ -113,6 +113,14 @@ def test_discriminator_accuracy_averages_steps_per_epoch(drawn, tmp_path):
     assert ax.get_ylim() == (0.0, 1.0) and (ax.get_xlabel(), ax.get_ylabel()) == ("epoch", "accuracy")
 
 
+def test_discriminator_accuracy_of_a_short_run_is_split_into_slices(drawn, tmp_path):
+    short = [{**record, "epoch": record["epoch"] / 10} for record in HISTORY]  # 0.39 epochs
+    plots.plot_discriminator_accuracy(short, tmp_path / "acc.png")
+    real, fake, _ = drawn[0].axes[0].lines
+    assert len(real.get_xdata()) == plots.SHORT_RUN_SLICES
+    assert np.all(np.diff(real.get_xdata()) > 0) and real.get_xdata().max() < 0.39
+
+
 def test_sample_grid_layout_and_row_labels(drawn, tmp_path):
     plots.plot_sample_grid(IMAGES, tmp_path / "grid.png", "Per class", nrow=4, row_labels=["a", "b", "c"])
     figure = drawn[0]
