@@ -25,12 +25,14 @@ from gankit.metrics import features_and_predictions, frechet_distance, per_class
 from gankit.training import GanRun
 
 
-def measure(task_id: str, seconds: float, device: torch.device, seed: int, batch_size: int | None) -> dict[str, float]:
+def measure(
+    task_id: str, seconds: float, device: torch.device, seed: int, batch_size: int | None, width: int | None
+) -> dict[str, float]:
     task = load_task(TASKS_DIR / task_id)
     images, labels = load_dataset(task.dataset, "train", size=task.image_size, device=device)
     module = importlib.import_module(f"reference.{task_id}")
     batch_size = batch_size or task.budget(device.type).batch_size
-    run = GanRun(task, module, images, labels, batch_size=batch_size, seed=seed)
+    run = GanRun(task, module, images, labels, batch_size=batch_size, seed=seed, width=width)
 
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -64,17 +66,19 @@ def main() -> None:
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, help="default: the task's budget for the device")
+    parser.add_argument("--width", type=int, help="the networks' width argument (default: their own, 64)")
     args = parser.parse_args()
     device = resolve_device(args.device)
     seconds = args.seconds or (120.0 if device.type == "cuda" else 600.0)
 
-    print(f"device: {describe_device(device)}, torch {torch.__version__}, budget {seconds:.0f} s per task")
+    width = f"width {args.width}" if args.width else "default width"
+    print(f"device: {describe_device(device)}, torch {torch.__version__}, budget {seconds:.0f} s per task, {width}")
     print(
         f"{'task':10s} {'batch':>5s} {'steps':>6s} {'epochs':>6s} {'wall s':>7s} {'cond acc':>8s} {'min class':>9s} "
         f"{'FD gen→test':>11s} {'FD train→test':>13s}"
     )
     for task_id in args.tasks.split(","):
-        m = measure(task_id, seconds, device, args.seed, args.batch_size)
+        m = measure(task_id, seconds, device, args.seed, args.batch_size, args.width)
         print(
             f"{task_id:10s} {m['batch_size']:5d} {m['steps']:6d} {m['epochs']:6.2f} {m['wall_s']:7.1f} "
             f"{m['accuracy']:8.1%} {m['min_class']:9.1%} {m['fd_generated']:11.2f} {m['fd_real']:13.2f}"

@@ -19,10 +19,13 @@ from gankit.catalogue import Task
 from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
 
 
-def build_networks(task: Task, module: ModuleType, device: torch.device) -> tuple[nn.Module, nn.Module]:
-    """(G, D) constructed with their default arguments, on `device`."""
-    G = module.Generator().to(device)
-    D = getattr(module, task.training["discriminator"])().to(device)
+def build_networks(
+    task: Task, module: ModuleType, device: torch.device, width: int | None = None
+) -> tuple[nn.Module, nn.Module]:
+    """(G, D) on `device`, with their default arguments unless a `width` is asked for (a benchmark knob)."""
+    kwargs = {} if width is None else {"width": width}
+    G = module.Generator(**kwargs).to(device)
+    D = getattr(module, task.training["discriminator"])(**kwargs).to(device)
     return G, D
 
 
@@ -58,13 +61,14 @@ class GanRun:
     labels: torch.Tensor  # (N,) on the device
     batch_size: int
     seed: int = 0
+    width: int | None = None  # None: the networks' own default
     history: list[dict[str, float]] = field(default_factory=list)
     snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         device = self.images.device
         torch.manual_seed(self.seed)
-        self.G, self.D = build_networks(self.task, self.module, device)
+        self.G, self.D = build_networks(self.task, self.module, device, self.width)
         self.opt_G, self.opt_D = build_optimizers(self.task, self.module, self.G, self.D)
         self.rng = torch.Generator(device=device).manual_seed(self.seed)
         self.batches_per_step = self.task.training.get("d_steps", 1)
