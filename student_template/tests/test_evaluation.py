@@ -8,6 +8,7 @@ then trains your classifier on real data and checks the accuracy against generat
 import evaluation as student
 import numpy as np
 import torch
+from public_checks import changed, parameters, random_images
 
 from gankit.common import NUM_CLASSES
 
@@ -46,7 +47,7 @@ def test_classifier_logits_for_28_and_32_pixel_images() -> None:
     torch.manual_seed(0)
     model = student.Classifier()
     for size in (28, 32):
-        logits = model(torch.rand(4, 1, size, size) * 2 - 1)
+        logits = model(random_images(4, size))
         assert logits.shape == (4, 10), (
             f"Classifier must return logits (B, 10) for {size}×{size} input, got {tuple(logits.shape)}"
         )
@@ -56,24 +57,23 @@ def test_classifier_logits_for_28_and_32_pixel_images() -> None:
 def test_train_classifier_trains_in_place_and_returns_the_model() -> None:
     torch.manual_seed(0)
     model = student.Classifier()
-    images = torch.rand(16, 1, 32, 32) * 2 - 1
+    images = random_images(16, 32)
     labels = torch.randint(0, 10, (16,))
-    before = [p.detach().clone() for p in model.parameters()]
+    before = parameters(model)
     returned = student.train_classifier(
         model, images, labels, epochs=1, batch_size=8, rng=torch.Generator().manual_seed(0)
     )
     assert returned is model, "train_classifier must return the model it was given (train it in place)"
     assert not model.training, "train_classifier must return the model in eval mode (call model.eval())"
-    changed = any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters(), strict=True))
-    assert changed, "train_classifier must update the model's parameters"
+    assert changed(before, model), "train_classifier must update the model's parameters"
 
 
 def test_extract_features_shape_detached_and_mode_restored() -> None:
     torch.manual_seed(0)
     model = student.Classifier()
     model.train()
-    f28 = student.extract_features(model, torch.rand(3, 1, 28, 28) * 2 - 1)
-    f32 = student.extract_features(model, torch.rand(3, 1, 32, 32) * 2 - 1)
+    f28 = student.extract_features(model, random_images(3, 28))
+    f32 = student.extract_features(model, random_images(3, 32))
     assert isinstance(f28, torch.Tensor), f"extract_features must return a tensor, got {type(f28).__name__}"
     assert f28.dim() == 2 and f28.shape[0] == 3, f"extract_features must return (B, F), got {tuple(f28.shape)}"
     assert f28.shape == f32.shape, (

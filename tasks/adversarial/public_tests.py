@@ -7,6 +7,7 @@ grader then attacks its frozen MNIST classifier with real 4s, noise and the all-
 
 import adversarial as student
 import torch
+from public_checks import random_images
 
 
 def _linear_model() -> torch.nn.Module:
@@ -17,7 +18,7 @@ def _linear_model() -> torch.nn.Module:
 
 def _images(batch: int = 4) -> torch.Tensor:
     torch.manual_seed(1)
-    x = torch.rand(batch, 1, 28, 28) * 2 - 1
+    x = random_images(batch, 28)
     x[:, :, :4] = -1.0  # rows at the edges of the valid range, as in MNIST
     x[:, :, -4:] = 1.0
     return x

@@ -10,60 +10,47 @@ import math
 import cdcgan as student
 import numpy as np
 import torch
+from public_checks import (
+    check_bce_discriminator_loss_at_extreme_logits,
+    check_bce_discriminator_loss_at_logit_zero,
+    check_bce_discriminator_loss_by_hand,
+    check_generate_contract,
+    check_generator_images,
+    check_generator_uses_soft_labels,
+    check_losses_keep_the_graph,
+    check_nonsaturating_generator_loss_at_logit_zero,
+    check_nonsaturating_generator_loss_by_hand,
+    check_one_score_per_image,
+    check_train_step,
+    check_uses_the_label,
+    optimizers,
+    random_images,
+)
 
 from gankit.common import evaluating, one_hot, sample_latent, to_unit_numpy
-
-
-def _snapshot(module: torch.nn.Module) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in module.parameters()]
-
-
-def _changed(before: list[torch.Tensor], module: torch.nn.Module) -> bool:
-    return any(not torch.equal(b, p.detach()) for b, p in zip(before, module.parameters(), strict=True))
-
-
-def _softplus(u: float) -> float:
-    return math.log1p(math.exp(u))
 
 
 def test_generator_output_shape_and_range() -> None:
     torch.manual_seed(0)
     G = student.Generator()
-    images = G(sample_latent(4), one_hot(torch.tensor([0, 3, 7, 9])))
-    assert images.shape == (4, 1, 32, 32), f"Generator must return (B, 1, 32, 32), got {tuple(images.shape)}"
-    assert images.dtype == torch.float32, f"Generator must return float32 images, got {images.dtype}"
-    assert images.min() >= -1 and images.max() <= 1, "Generator images must lie in [-1, 1]: end with tanh"
+    check_generator_images(G(sample_latent(4), one_hot(torch.tensor([0, 3, 7, 9]))), size=32)
 
 
 def test_generator_accepts_soft_labels_and_uses_them() -> None:
     torch.manual_seed(0)
-    G = student.Generator()
-    z = sample_latent(2)
-    soft = 0.5 * one_hot(torch.tensor([1, 1])) + 0.5 * one_hot(torch.tensor([8, 8]))
-    with evaluating(G):
-        a = G(z, one_hot(torch.tensor([1, 1])))
-        b = G(z, one_hot(torch.tensor([8, 8])))
-        mixed = G(z, soft)
-    assert mixed.shape == (2, 1, 32, 32), "Generator must accept soft label vectors (B, 10), not only one-hot ones"
-    assert not torch.allclose(a, b), "Generator ignores y: the same z with different labels gives the same image"
+    check_generator_uses_soft_labels(student.Generator(), size=32)
 
 
 def test_discriminator_returns_one_logit_per_image() -> None:
     torch.manual_seed(0)
     D = student.Discriminator()
-    logits = D(torch.rand(4, 1, 32, 32) * 2 - 1, one_hot(torch.tensor([0, 3, 7, 9])))
-    assert logits.shape == (4,), f"Discriminator must return logits of shape (B,), got {tuple(logits.shape)}"
-    assert logits.dtype == torch.float32, f"Discriminator must return float32 logits, got {logits.dtype}"
+    check_one_score_per_image(D(random_images(4, 32), one_hot(torch.tensor([0, 3, 7, 9]))))
 
 
 def test_discriminator_uses_the_label() -> None:
     torch.manual_seed(0)
     D = student.Discriminator()
-    x = torch.rand(2, 1, 32, 32) * 2 - 1
-    with evaluating(D):
-        a = D(x, one_hot(torch.tensor([2, 2])))
-        b = D(x, one_hot(torch.tensor([6, 6])))
-    assert not torch.allclose(a, b), "Discriminator ignores y: the same images with different labels get equal logits"
+    check_uses_the_label(D, random_images(2, 32))
 
 
 def test_discriminator_uses_spectral_norm() -> None:
@@ -75,51 +62,27 @@ def test_discriminator_uses_spectral_norm() -> None:
 
 
 def test_discriminator_loss_at_logit_zero() -> None:
-    loss = student.discriminator_loss(torch.zeros(3), torch.zeros(5))
-    assert isinstance(loss, torch.Tensor) and loss.numel() == 1, "discriminator_loss must return a 0-d tensor"
-    value = float(loss)
-    ok = math.isclose(value, math.log(4.0), rel_tol=1e-5) or math.isclose(value, math.log(2.0), rel_tol=1e-5)
-    assert ok, f"discriminator_loss at logit 0 must be log 4 ≈ 1.386 (or half of it, log 2), got {value:.6f}"
+    check_bce_discriminator_loss_at_logit_zero(student.discriminator_loss)
 
 
 def test_discriminator_loss_by_hand() -> None:
-    real = torch.tensor([2.0, -1.0])
-    fake = torch.tensor([0.5, -3.0, 1.0])
-    expected = (_softplus(-2.0) + _softplus(1.0)) / 2 + (_softplus(0.5) + _softplus(-3.0) + _softplus(1.0)) / 3
-    value = float(student.discriminator_loss(real, fake))
-    ok = math.isclose(value, expected, rel_tol=1e-5) or math.isclose(value, expected / 2, rel_tol=1e-5)
-    assert ok, (
-        f"discriminator_loss must be mean BCE(real, 1) + mean BCE(fake, 0): expected {expected:.6f} "
-        f"(or {expected / 2:.6f}), got {value:.6f}"
-    )
+    check_bce_discriminator_loss_by_hand(student.discriminator_loss)
 
 
 def test_discriminator_loss_is_finite_at_extreme_logits() -> None:
-    value = float(student.discriminator_loss(torch.full((4,), -100.0), torch.full((4,), 100.0)))
-    assert math.isfinite(value), "discriminator_loss must stay finite at logits ±100: work on logits, not log(sigmoid)"
-    assert math.isclose(value, 200.0, rel_tol=1e-3) or math.isclose(value, 100.0, rel_tol=1e-3), (
-        f"discriminator_loss at real −100, fake +100 is 200 (or 100 halved), got {value}"
-    )
+    check_bce_discriminator_loss_at_extreme_logits(student.discriminator_loss)
 
 
-def test_generator_loss_values() -> None:
-    loss = student.generator_loss(torch.zeros(4))
-    assert isinstance(loss, torch.Tensor) and loss.numel() == 1, "generator_loss must return a 0-d tensor"
-    assert math.isclose(float(loss), math.log(2.0), rel_tol=1e-5), (
-        f"generator_loss (non-saturating, −mean log σ(l)) is log 2 at logit 0, got {float(loss):.6f}"
-    )
-    logits = torch.tensor([2.0, -1.0, 0.5])
-    expected = (_softplus(-2.0) + _softplus(1.0) + _softplus(-0.5)) / 3
-    assert math.isclose(float(student.generator_loss(logits)), expected, rel_tol=1e-5), (
-        f"generator_loss must be −mean log σ(l) = mean softplus(−l): expected {expected:.6f}"
-    )
+def test_generator_loss_at_logit_zero() -> None:
+    check_nonsaturating_generator_loss_at_logit_zero(student.generator_loss)
+
+
+def test_generator_loss_by_hand() -> None:
+    check_nonsaturating_generator_loss_by_hand(student.generator_loss)
 
 
 def test_losses_keep_the_graph() -> None:
-    real = torch.randn(4, requires_grad=True)
-    fake = torch.randn(4, requires_grad=True)
-    assert student.discriminator_loss(real, fake).requires_grad, "discriminator_loss must keep the autograd graph"
-    assert student.generator_loss(fake).requires_grad, "generator_loss must keep the autograd graph"
+    check_losses_keep_the_graph(student.discriminator_loss, student.generator_loss)
 
 
 def test_make_optimizers_settings() -> None:
@@ -136,12 +99,17 @@ def test_make_optimizers_settings() -> None:
 
 def test_generate_shape_dtype_and_range() -> None:
     torch.manual_seed(0)
-    G = student.Generator()
-    images = student.generate(G, 5, 3, rng=torch.Generator().manual_seed(0))
-    assert isinstance(images, np.ndarray), f"generate must return a numpy array, got {type(images).__name__}"
-    assert images.shape == (5, 32, 32), f"generate must return (n, 32, 32), got {images.shape}"
-    assert images.dtype == np.float32, f"generate must return float32, got {images.dtype}"
-    assert images.min() >= 0 and images.max() <= 1, "generate must return values in [0, 1]: use to_unit_numpy"
+    check_generate_contract(student.generate(student.Generator(), 5, 3, rng=torch.Generator().manual_seed(0)), 5, 32)
+
+
+def _assert_endpoints(strip: np.ndarray, G: torch.nn.Module, z: torch.Tensor, y: torch.Tensor, note: str) -> None:
+    """The strip starts at G(z0, y0) and ends at G(z1, y1), both computed with G in eval mode; y holds the
+    one-hot rows (2, 10) of y0 and y1, `note` ends the failure message."""
+    with evaluating(G):
+        first = to_unit_numpy(G(z[:1], y[:1]))[0]
+        last = to_unit_numpy(G(z[1:], y[1:]))[0]
+    assert np.allclose(strip[0], first, atol=1e-4), f"the first image must be G(z0, y0) {note}"
+    assert np.allclose(strip[-1], last, atol=1e-4), f"the last image must be G(z1, y1) {note}"
 
 
 def test_interpolate_endpoints_with_class_indices() -> None:
@@ -149,15 +117,8 @@ def test_interpolate_endpoints_with_class_indices() -> None:
     G = student.Generator()
     z = sample_latent(2)
     strip = student.interpolate(G, z[0], z[1], 3, 7)
-    assert isinstance(strip, np.ndarray), f"interpolate must return a numpy array, got {type(strip).__name__}"
-    assert strip.shape == (8, 32, 32), f"interpolate with steps=6 must return (8, 32, 32), got {strip.shape}"
-    assert strip.dtype == np.float32, f"interpolate must return float32, got {strip.dtype}"
-    assert strip.min() >= 0 and strip.max() <= 1, "interpolate must return values in [0, 1]: use to_unit_numpy"
-    with evaluating(G):
-        first = to_unit_numpy(G(z[:1], one_hot(3)))[0]
-        last = to_unit_numpy(G(z[1:], one_hot(7)))[0]
-    assert np.allclose(strip[0], first, atol=1e-4), "the first image must be G(z0, y0), computed with G in eval mode"
-    assert np.allclose(strip[-1], last, atol=1e-4), "the last image must be G(z1, y1), computed with G in eval mode"
+    check_generate_contract(strip, 8, 32, name="interpolate", count="steps + 2 with the default steps=6")
+    _assert_endpoints(strip, G, z, one_hot(torch.tensor([3, 7])), "computed with G in eval mode")
 
 
 def test_interpolate_accepts_label_vectors_and_steps() -> None:
@@ -167,28 +128,12 @@ def test_interpolate_accepts_label_vectors_and_steps() -> None:
     y0, y1 = one_hot(1)[0], one_hot(5)[0]  # (10,)
     strip = student.interpolate(G, z[0], z[1], y0, y1, steps=3)
     assert strip.shape == (5, 32, 32), f"interpolate with steps=3 must return steps + 2 = 5 images, got {strip.shape}"
-    with evaluating(G):
-        first = to_unit_numpy(G(z[:1], y0[None]))[0]
-        last = to_unit_numpy(G(z[1:], y1[None]))[0]
-    assert np.allclose(strip[0], first, atol=1e-4), "the first image must be G(z0, y0) for a label vector y0 (10,)"
-    assert np.allclose(strip[-1], last, atol=1e-4), "the last image must be G(z1, y1) for a label vector y1 (10,)"
+    _assert_endpoints(strip, G, z, torch.stack([y0, y1]), "for label vectors y0, y1 of shape (10,)")
 
 
 def test_train_step_runs_and_updates_both_networks() -> None:
     torch.manual_seed(0)
     G, D = student.Generator(), student.Discriminator()
-    opt_G = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
-    real = torch.rand(4, 1, 32, 32) * 2 - 1
-    labels = torch.tensor([0, 3, 7, 9])
-    before_G, before_D = _snapshot(G), _snapshot(D)
-    out = student.train_step(G, D, opt_G, opt_D, real, labels, rng=torch.Generator().manual_seed(0))
-    assert isinstance(out, dict), f"train_step must return a dict, got {type(out).__name__}"
-    for key in ("loss_D", "loss_G", "d_acc_real", "d_acc_fake"):
-        assert key in out, f"train_step must return the key {key!r}; got {sorted(out)}"
-        assert isinstance(out[key], float), f"{key} must be a Python float (use .item()), got {type(out[key]).__name__}"
-        assert math.isfinite(out[key]), f"{key} must be finite, got {out[key]}"
-    for key in ("d_acc_real", "d_acc_fake"):
-        assert 0.0 <= out[key] <= 1.0, f"{key} is a fraction and must lie in [0, 1], got {out[key]}"
-    assert _changed(before_D, D), "train_step must update D's parameters (step opt_D)"
-    assert _changed(before_G, G), "train_step must update G's parameters (step opt_G)"
+    opt_G, opt_D = optimizers(torch.optim.Adam, G, D, lr=1e-4, betas=(0.5, 0.999))
+    real, labels = random_images(4, 32), torch.tensor([0, 3, 7, 9])
+    check_train_step(student.train_step, G, D, opt_G, opt_D, real, labels, rng=torch.Generator().manual_seed(0))

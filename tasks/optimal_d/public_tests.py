@@ -8,6 +8,7 @@ import math
 
 import optimal_d as student
 import torch
+from public_checks import assert_scalar
 
 
 def test_optimal_discriminator_value() -> None:
@@ -39,8 +40,7 @@ def test_gan_value_at_half_is_minus_log_4() -> None:
     d_real = torch.full((3,), 0.5)
     d_fake = torch.full((5,), 0.5)
     value = student.gan_value(d_real, d_fake)
-    assert isinstance(value, torch.Tensor), f"gan_value must return a tensor, got {type(value).__name__}"
-    assert value.numel() == 1, f"gan_value must return a single number (0-d tensor), got shape {tuple(value.shape)}"
+    assert_scalar(value, "gan_value")
     assert math.isclose(float(value), -math.log(4.0), rel_tol=1e-5), f"V at D = 1/2 is −log 4, got {float(value)}"
 
 
