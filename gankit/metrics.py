@@ -54,3 +54,22 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     trace_root = float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
     distance = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root
     return max(0.0, float(distance))  # rounding can dip a zero distance just below 0
+
+
+def mean_pairwise_distance(features: np.ndarray) -> float:
+    """Mean Euclidean distance over all pairs of rows of (N, F); 0 for fewer than two rows.
+
+    A generator that draws one image per class (mode collapse) scores near 0 within each class.
+    """
+    if len(features) < 2:
+        return 0.0
+    squared = (features**2).sum(1)
+    distances = np.sqrt(np.clip(squared[:, None] + squared[None, :] - 2.0 * features @ features.T, 0.0, None))
+    n = len(features)
+    return float(distances.sum() / (n * (n - 1)))
+
+
+def class_coverage(predictions: np.ndarray, minimum_share: float = 0.05) -> float:
+    """Fraction of the classes that receive at least `minimum_share` of the predictions."""
+    counts = np.bincount(predictions, minlength=NUM_CLASSES)[:NUM_CLASSES]
+    return float((counts >= minimum_share * len(predictions)).mean())

@@ -1,23 +1,26 @@
 """The `grade` command line.
 
-Submission grading arrives with the grader itself. Today:
-  grade classifiers      check the frozen classifiers (sha256, accuracy on this machine's test splits)
-  grade make-template    regenerate student_template/ from reference/ and tasks/
-  grade make-examples    regenerate the example submissions in examples/
-  grade pack FOLDER      zip exactly the task files of a student's folder
+grade SUBMISSION... [options]  grade zips, folders, .py or .ipynb files (see `grade --help`)
+grade classifiers              check the frozen classifiers (sha256, accuracy on this machine's test splits)
+grade make-template            regenerate student_template/ from reference/ and tasks/
+grade make-examples            regenerate the example submissions in examples/
+grade pack FOLDER              zip exactly the task files of a student's folder
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
+from gankit.catalogue import TaskSchemaError, load_catalogue
 from gankit.classifier import WEIGHTS_DIR, accuracy_on_test_split, load_frozen_classifier
 from gankit.data import DATASETS, DataNotFoundError, locate
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
 from grader.examples import EXAMPLES_DIR, build_examples
+from grader.grade import GradeOptions, GradeReport, grade_batch
 from grader.make_template import TEMPLATE_DIR, write_template
 from grader.pack import pack
 from grader.template import MarkerError
@@ -73,7 +76,17 @@ def pack_folder(folder: Path, out: Path) -> int:
     return 0
 
 
+SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack")
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        tools(argv)
+    sys.exit(grade_command(argv))
+
+
+def tools(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="grade",
         description="Autograder for GAN assignments: frozen-classifier check, template and example building, packing.",
@@ -98,3 +111,88 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "make-examples":
         sys.exit(make_examples(args.out))
     sys.exit(pack_folder(args.folder, args.out))
+
+
+GRADE_HELP = """\
+Grade GAN assignment submissions. Each SUBMISSION is a .zip, a folder, a .py or an .ipynb; the files are
+mapped to tasks by name (cdcgan.py, cdcgan.ipynb, ...) or by the task id in a notebook's metadata.
+
+Student code runs in a sandboxed worker process (bubblewrap: no network, only the submission visible, an
+unprivileged uid, CPU/memory/process limits); the grader scores only values it validated itself.
+Writes results.json (Gradescope format) and report.html to --out (one folder per submission when several),
+and prints a summary. Exit status 0 whenever grading ran, whatever the scores.
+
+other commands: grade classifiers | make-template | make-examples | pack (each has --help)
+"""
+
+
+def grade_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="grade", description=GRADE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION")
+    parser.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: grades)")
+    parser.add_argument("--tasks", default="", help="comma-separated task ids to grade (default: all)")
+    parser.add_argument("--no-train", action="store_true", help="skip the training stages (brief GAN training)")
+    parser.add_argument("--public", action="store_true", help="run only the public checks the students also have")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where training runs")
+    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every input the grader draws (default 0)")
+    parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded in --out")
+    parser.add_argument("--check-seconds", type=float, default=60.0, help="wall-clock limit of one check (default 60)")
+    args = parser.parse_args(argv)
+    try:
+        catalogue = load_catalogue()
+    except TaskSchemaError as error:
+        print(f"error: the task catalogue is invalid:\n{error}", file=sys.stderr)
+        return 2
+    tasks = tuple(task for task in args.tasks.split(",") if task)
+    unknown = [task for task in tasks if task not in catalogue]
+    if unknown:
+        print(f"error: unknown task(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    device = resolve_device(args.device)
+    options = GradeOptions(
+        tasks=tasks,
+        train=not args.no_train,
+        public_only=args.public,
+        device=device.type,
+        seed=args.seed,
+        check_seconds=args.check_seconds,
+        threads=max(1, (os.cpu_count() or 1) // args.jobs),
+    )
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"error: cannot write to {args.out}: {error}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    reports = grade_batch(
+        args.submissions, catalogue, options, args.out, jobs=args.jobs, resume=not args.regrade, progress=True
+    )
+    print_summary(reports, time.perf_counter() - started)
+    return 0
+
+
+def print_summary(reports: list[GradeReport], seconds: float) -> None:
+    width = max([len(report.name) for report in reports] + [10])
+    print(f"\n{'submission':{width}s}  {'score':>13s}  {'time':>7s}  result")
+    for report in reports:
+        score = f"{report.score:g} / {report.max_score:g}"
+        if report.previous is not None:
+            result = "already graded in this folder (--regrade grades it again)"
+        elif report.refused:
+            result = f"refused: {report.refused}"
+        else:
+            counts = {
+                status: sum(r.status == status for r in report.results) for status in ("passed", "partial", "failed")
+            }
+            result = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+            if report.options.public_only:
+                result += " (public checks only)"
+        print(f"{report.name:{width}s}  {score:>13s}  {report.seconds:6.1f}s  {result}")
+        print(f"{'':{width}s}  report: {report.out_dir / 'report.html'}")
+    print(f"{len(reports)} submission(s) in {seconds:.1f} s")

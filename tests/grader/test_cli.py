@@ -1,3 +1,4 @@
+import json
 import shutil
 import subprocess
 import sys
@@ -8,13 +9,15 @@ import pytest
 from gankit import classifier
 from gankit.data import DATASETS
 from grader.cli import check_classifiers, main
+from grader.make_template import REFERENCE_DIR
 
 
 def test_help_explains_the_command():
     # The console script sits beside the interpreter that installed it (a venv's bin/, pyenv's version bin/).
     grade = Path(sys.executable).parent / "grade"
     result = subprocess.run([str(grade), "--help"], capture_output=True, text=True, check=True)
-    assert "classifiers" in result.stdout and "Autograder for GAN assignments" in result.stdout
+    for words in ("SUBMISSION", "--public", "--no-train", "--jobs", "results.json", "sandbox", "classifiers"):
+        assert words in result.stdout
 
 
 @pytest.mark.slow
@@ -55,3 +58,31 @@ def test_make_template_command_writes_the_folder(tmp_path, capsys):
         main(["make-template", "--out", str(tmp_path / "t")])
     assert exit_info.value.code == 0 and "wrote" in capsys.readouterr().out
     assert (tmp_path / "t" / "cdcgan.ipynb").is_file()
+
+
+def run(argv: list[str]) -> int:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    return int(stop.value.code or 0)
+
+
+def test_grading_exits_0_whatever_the_score_and_prints_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "optimal_d.py"
+    broken.write_text("raise SystemExit(3)\n")
+    refused = tmp_path / "evil.zip"
+    refused.write_bytes(b"not a zip at all")
+    out = tmp_path / "out"
+    assert run([str(broken), str(refused), "--tasks", "optimal_d", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "optimal_d.py" in printed and "refused" in printed
+    results = json.loads((out / "optimal_d" / "results.json").read_text())
+    assert results["score"] == 0 and results["tests"]
+
+
+def test_an_unknown_task_is_an_error_of_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "optimal_d.py"
+    path.write_text((REFERENCE_DIR / "optimal_d.py").read_text())
+    assert run([str(path), "--tasks", "no_such_task", "--out", str(tmp_path / "out")]) == 2
+    assert "unknown task" in capsys.readouterr().err

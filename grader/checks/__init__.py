@@ -1,0 +1,117 @@
+"""Checks, registered by kind: each task's `task.toml` names a kind per check, and the grader looks it up here.
+
+A check is a function `(ctx: CheckContext) -> Outcome` registered with `@check_kind("name")`. It chooses the
+inputs, asks the sandboxed worker for raw outputs through `ctx.call`, validates them with `grader.validate`,
+and scores them itself. A check module is found by being in this package; adding a kind needs no other change.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gankit.catalogue import Check, Task
+from grader.sandbox import SANDBOX_INPUTS, StudentError, Worker
+
+CHECKS: dict[str, Callable[[CheckContext], Outcome]] = {}
+
+
+def check_kind(kind: str) -> Callable[[Callable[[CheckContext], Outcome]], Callable[[CheckContext], Outcome]]:
+    def register(function: Callable[[CheckContext], Outcome]) -> Callable[[CheckContext], Outcome]:
+        CHECKS[kind] = function
+        return function
+
+    return register
+
+
+def load_all() -> dict[str, Callable[[CheckContext], Outcome]]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return CHECKS
+
+
+@dataclass
+class Outcome:
+    """A check's result: the fraction of its points earned, in [0, 1], and one sentence for the student."""
+
+    fraction: float
+    message: str
+    images: dict[str, str] = field(default_factory=dict)  # title → data: URI, shown in the report
+    details: dict[str, Any] = field(default_factory=dict)  # figures for the report and results.json
+
+    def __post_init__(self) -> None:
+        self.fraction = float(min(1.0, max(0.0, self.fraction)))
+
+
+class Criteria:
+    """Partial credit: weighted criteria, each passed or failed with the sentence that says what to fix."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[float, bool, str]] = []
+
+    def add(self, weight: float, passed: bool, failure: str) -> bool:
+        self._items.append((weight, bool(passed), failure))
+        return bool(passed)
+
+    def outcome(self, success: str) -> Outcome:
+        total = sum(weight for weight, _, _ in self._items) or 1.0
+        earned = sum(weight for weight, passed, _ in self._items if passed)
+        failures = [failure for _, passed, failure in self._items if not passed]
+        return Outcome(earned / total, "; ".join(dict.fromkeys(failures)) if failures else success)
+
+
+@dataclass
+class CheckContext:
+    """What a check may use: its task and parameters, the worker (through `call`) and the inputs folder."""
+
+    task: Task
+    check: Check
+    worker: Worker
+    inputs_dir: Path
+    deadline: float
+    seed: int = 0
+    device: str = "cpu"
+    prepare: Callable[[], None] = lambda: None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.check.params
+
+    @property
+    def module(self) -> str:
+        return self.task.id
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """Inputs the grader chooses; seeded per check so a re-grade sees the same inputs."""
+        if not hasattr(self, "_rng"):
+            self._rng = np.random.default_rng([self.seed, sum(map(ord, self.task.id + self.check.id))])
+        return self._rng
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def call(self, op: str, **args: Any) -> Any:
+        """Run probe `op` in the worker with the task's module loaded; raises what `Worker.call` raises."""
+        self.prepare()
+        return self.worker.call(op, timeout=max(0.1, self.seconds_left()), **args)
+
+    def call_function(self, function: str, *args: Any, grad: bool = False, **kwargs: Any) -> dict[str, Any]:
+        return self.call("call", module=self.module, function=function, args=list(args), kwargs=kwargs, grad=grad)
+
+    def put_array(self, name: str, array: np.ndarray) -> str:
+        """Write a large input where the worker can read it (read-only); returns the path the worker uses."""
+        np.save(self.inputs_dir / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
+        where = SANDBOX_INPUTS if self.worker.isolated else str(self.inputs_dir)
+        return f"{where}/{name}.npy"
+
+
+def student_error_message(error: StudentError, what: str) -> str:
+    return f"{what} raised {error.kind}: {str(error).split(': ', 1)[-1][:300]}"

@@ -1,0 +1,74 @@
+"""Kind `classifier_training`: train a fresh student network with the student's training function in the sandbox,
+then score its test accuracy here.
+
+params: `network` (the class, built with defaults), `function` (called as `function(model, images, labels,
+epochs=epochs, rng=generator)`), `epochs`, `train_images` (how many training images of the task's data set),
+`image_size`, `threshold` (the test accuracy that earns full marks). The worker returns only logits on test
+images; the accuracy is computed here. Credit: accuracy 3/4, linear from chance (1/10) to `threshold`; the
+model coming back as an nn.Module in eval mode 1/4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gankit.common import NUM_CLASSES
+from gankit.data import load_dataset
+from grader.checks import CheckContext, Outcome, check_kind
+from grader.checks.interface import entry, raised, returned_tensor, seed_for
+from grader.validate import Invalid
+
+TEST_IMAGES = 1000  # the accuracy's standard error stays near 1 %; more would cost seconds on a CPU
+ACCURACY_WEIGHT = 3.0
+EVAL_MODE_WEIGHT = 1.0
+
+
+def pixels(images: np.ndarray) -> np.ndarray:
+    """Images in [-1, 1] as uint8: a quarter of the bytes to write; the worker maps them back."""
+    return np.rint((images + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
+
+
+@check_kind("classifier_training")
+def classifier_training(ctx: CheckContext) -> Outcome:
+    params = ctx.params
+    network, function, size = str(params["network"]), str(params["function"]), int(params["image_size"])
+    epochs, threshold = int(params["epochs"]), float(params["threshold"])
+    train_x, train_y = load_dataset(ctx.task.dataset, "train", size=size)
+    test_x, test_y = load_dataset(ctx.task.dataset, "test", size=size)
+    chosen = np.sort(ctx.rng.choice(len(train_x), int(params["train_images"]), replace=False))
+    held_out = np.sort(ctx.rng.choice(len(test_x), min(TEST_IMAGES, len(test_x)), replace=False))
+    reply = ctx.call(
+        "evaluation_train_classifier",
+        module=ctx.module,
+        network=network,
+        function=function,
+        images=ctx.put_array("train_images", pixels(train_x[chosen].numpy())),
+        labels=ctx.put_array("train_labels", train_y[chosen].numpy().astype(np.int64)),
+        test_images=ctx.put_array("test_images", pixels(test_x[held_out].numpy())),
+        epochs=epochs,
+        seed=seed_for(ctx),
+    )
+    try:
+        raised(entry(reply, "construct"), f"{network}() with default arguments")
+        raised(entry(reply, "call"), f"{function}(model, images, labels, epochs={epochs}, rng=...)")
+        logits = returned_tensor(entry(reply, "logits"), f"the trained {network}'s logits", (len(held_out), 10))
+    except Invalid as error:
+        return Outcome(0.0, str(error))
+    accuracy = float((logits.argmax(axis=1) == test_y[held_out].numpy()).mean())
+    chance = 1.0 / NUM_CLASSES
+    earned = ACCURACY_WEIGHT * min(1.0, max(0.0, (accuracy - chance) / (threshold - chance)))
+    problems = []
+    if accuracy < threshold:
+        problems.append(
+            f"after {epochs} epoch(s) your {network} reached {accuracy:.1%} test accuracy, below the threshold: "
+            "check the cross-entropy on logits, zero_grad/backward/step on every batch and that every image is used"
+        )
+    if entry(reply, "returned_module") is not True:
+        problems.append(f"{function} must return the trained model, not a {str(entry(reply, 'returned_type'))[:60]}")
+    elif entry(reply, "eval_mode") is not True:
+        problems.append(f"{function} must return the model in eval mode (model.eval())")
+    else:
+        earned += EVAL_MODE_WEIGHT
+    if not problems:
+        return Outcome(1.0, f"your {network} reached {accuracy:.1%} test accuracy after {epochs} epoch(s)")
+    return Outcome(earned / (ACCURACY_WEIGHT + EVAL_MODE_WEIGHT), "; ".join(problems))

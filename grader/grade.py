@@ -1,0 +1,274 @@
+"""Grading submissions: read one, stage its files for the sandbox, run every task's checks in one worker, and
+write results.json and report.html after every check, so a stopped run keeps what it graded. A batch grades
+several submissions side by side, one worker (and one uid) each."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import Queue
+
+from tqdm import tqdm
+
+from gankit.catalogue import QUESTION_HEADING, Check, Task
+from grader.checks import load_all
+from grader.report import write_outputs
+from grader.run_checks import CheckResult, TaskRunner
+from grader.sandbox import Limits, Worker
+from grader.submission import RefusedSubmission, Submission, load_submission
+
+TRAINING_KINDS = ("training_quality", "classifier_training")  # left out by --no-train
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    tasks: tuple[str, ...] = ()  # empty: every task
+    train: bool = True
+    public_only: bool = False
+    device: str = "cpu"
+    seed: int = 0
+    check_seconds: float = 60.0
+    submission_seconds: float = 1800.0
+    threads: int = 1
+    isolate: bool | None = None  # None: bubblewrap when available
+
+
+@dataclass
+class GradeReport:
+    """Everything the report shows about one submission."""
+
+    name: str
+    options: GradeOptions
+    results: list[CheckResult] = field(default_factory=list)
+    manual: list[dict[str, object]] = field(default_factory=list)
+    not_graded: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    refused: str | None = None
+    isolation: str = ""
+    output_tail: str = ""
+    seconds: float = 0.0
+    complete: bool = False
+    out_dir: Path = Path(".")
+    previous: dict[str, object] | None = None  # results.json of an earlier complete run, when resumed
+
+    @property
+    def score(self) -> float:
+        if self.previous is not None:
+            return float(self.previous["score"])  # type: ignore[arg-type]
+        return round(sum(result.points for result in self.results), 4)
+
+    @property
+    def max_score(self) -> float:
+        if self.previous is not None:
+            return float(self.previous["extra_data"]["max_automatic_score"])  # type: ignore[index]
+        return sum(result.max_points for result in self.results) + sum(n["points"] for n in self.not_graded)
+
+
+def _stage(submission: Submission, tasks: dict[str, Task], folder: Path) -> dict[str, Path]:
+    """Write each task's source under its student file name; readable by the worker's unprivileged uid."""
+    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+    os.chmod(folder, 0o755)
+    staged = {}
+    for task_id, source in submission.sources.items():
+        path = folder / tasks[task_id].student_file
+        path.write_text(source, encoding="utf-8")
+        os.chmod(path, 0o644)
+        staged[task_id] = path
+    return staged
+
+
+def _skip_reason(check: Check, options: GradeOptions, checks: dict[str, object]) -> str | None:
+    if options.public_only and not check.public:
+        return "hidden check: not graded in a --public run"
+    if not options.train and check.kind in TRAINING_KINDS:
+        return "training stage: not graded in a --no-train run"
+    if check.kind not in checks:
+        return f"this grader has no check of kind {check.kind!r}"
+    return None
+
+
+def grade_submission(
+    path: Path,
+    catalogue: dict[str, Task],
+    options: GradeOptions,
+    out_dir: Path,
+    slot: int = 0,
+    on_result: Callable[[GradeReport], None] | None = None,
+) -> GradeReport:
+    """Grade one submission into `out_dir` (results.json, report.html); never raises for a bad submission."""
+    started = time.monotonic()
+    report = GradeReport(name=path.name, options=options, out_dir=out_dir)
+    tasks = {task_id: catalogue[task_id] for task_id in (options.tasks or catalogue)}
+
+    def save() -> None:
+        report.seconds = time.monotonic() - started
+        write_outputs(report, out_dir)
+        if on_result:
+            on_result(report)
+
+    try:
+        submission = load_submission(path, tasks)
+    except RefusedSubmission as error:
+        report.refused = str(error)
+        report.complete = True
+        save()
+        return report
+    report.notes += submission.notes
+    private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
+    try:
+        staged = _stage(submission, tasks, private / "submission")
+        inputs = private / "inputs"
+        inputs.mkdir(mode=0o755)
+        os.chmod(inputs, 0o755)
+        limits = Limits(cpu_seconds=int(options.submission_seconds) + 60)
+        with Worker(
+            private / "submission",
+            inputs,
+            slot=slot,
+            limits=limits,
+            threads=options.threads,
+            device=options.device,
+            isolate=options.isolate,
+        ) as worker:
+            report.isolation = worker.isolation
+            _run_tasks(report, tasks, submission, staged, worker, inputs, options, started, save)
+            report.output_tail = worker.output_tail()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    report.complete = True
+    save()
+    return report
+
+
+def _run_tasks(
+    report: GradeReport,
+    tasks: dict[str, Task],
+    submission: Submission,
+    staged: dict[str, Path],
+    worker: Worker,
+    inputs: Path,
+    options: GradeOptions,
+    started: float,
+    save: Callable[[], None],
+) -> None:
+    checks = load_all()
+    for task in tasks.values():
+        runner = TaskRunner(task, worker, staged.get(task.id), inputs, seed=options.seed, device=options.device)
+        for check in task.checks:
+            if check.kind == "manual":
+                report.manual.append(_manual_entry(task, check, submission))
+                continue
+            reason = _skip_reason(check, options, checks)
+            if reason:
+                report.not_graded.append({"task": task.id, "check": check.id, "points": check.points, "why": reason})
+                continue
+            left = options.submission_seconds - (time.monotonic() - started)
+            if left <= 1:
+                result = CheckResult(task.id, check, "failed", 0.0, "time budget of the submission exhausted")
+            else:
+                result = runner.run(check, seconds=min(_check_seconds(task, check, options), left))
+            report.results.append(result)
+            save()
+
+
+def _check_seconds(task: Task, check: Check, options: GradeOptions) -> float:
+    """A training check gets its task's budget for the device plus the time to build and score; others the
+    per-check limit."""
+    if check.kind == "training_quality" and task.budgets:
+        return task.budget(options.device).seconds * 2 + 60
+    return options.check_seconds
+
+
+def _manual_entry(task: Task, check: Check, submission: Submission) -> dict[str, object]:
+    answers = submission.answers.get(task.id, {})
+    questions = QUESTION_HEADING.findall(task.questions or "")  # the headings carry each question's points
+    return {
+        "task": task.id,
+        "check": check.id,
+        "points": check.points,
+        "questions": [
+            {"id": qid, "points": float(points), "answer": answers.get(qid, "")} for qid, points in questions
+        ],
+    }
+
+
+def previous_results(folder: Path) -> dict[str, object] | None:
+    """The results.json of a complete earlier grade in `folder`, if there is one."""
+    try:
+        results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    complete = isinstance(results, dict) and results.get("extra_data", {}).get("complete") is True
+    return results if complete else None
+
+
+def grade_batch(
+    paths: list[Path],
+    catalogue: dict[str, Task],
+    options: GradeOptions,
+    out_dir: Path,
+    jobs: int = 1,
+    resume: bool = True,
+    progress: bool = False,
+) -> list[GradeReport]:
+    """Grade `paths` with up to `jobs` at a time; one folder each under `out_dir` when there are several.
+    With `resume`, a submission whose folder already holds a complete grade is not graded again."""
+    folders = output_folders(paths, out_dir)
+    slots: Queue[int] = Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+    total_checks = len(paths) * sum(
+        check.kind != "manual" for task_id in (options.tasks or catalogue) for check in catalogue[task_id].checks
+    )
+    bar = tqdm(total=total_checks, unit="check", desc="grading", disable=not progress, leave=False)
+    lock = threading.Lock()
+
+    def one(path: Path) -> GradeReport:
+        previous = previous_results(folders[path]) if resume else None
+        if previous is not None:
+            with lock:
+                bar.update(total_checks // len(paths))
+            return GradeReport(name=path.name, options=options, out_dir=folders[path], previous=previous, complete=True)
+        done = 0
+
+        def advance(report: GradeReport) -> None:
+            nonlocal done
+            with lock:
+                bar.update(len(report.results) + len(report.not_graded) - done)
+            done = len(report.results) + len(report.not_graded)
+
+        slot = slots.get()
+        try:
+            return grade_submission(path, catalogue, options, folders[path], slot=slot, on_result=advance)
+        finally:
+            slots.put(slot)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        reports = list(pool.map(one, paths))
+    bar.close()
+    return reports
+
+
+def output_folders(paths: list[Path], out_dir: Path) -> dict[Path, Path]:
+    """`out_dir` itself for one submission; `out_dir/<name>` for several, made unique when names repeat."""
+    if len(paths) == 1:
+        return {paths[0]: out_dir}
+    folders: dict[Path, Path] = {}
+    used: set[str] = set()
+    for path in paths:
+        stem = path.stem if path.is_file() else path.name
+        name, number = stem, 1
+        while name in used:
+            number += 1
+            name = f"{stem}-{number}"
+        used.add(name)
+        folders[path] = out_dir / name
+    return folders

@@ -1,0 +1,120 @@
+"""What a grade looks like to its readers: results.json in Gradescope's format, and a self-contained
+report.html (Jinja2, autoescaped; images inline as data URIs). Student output and messages are escaped and
+truncated; nothing hidden (inputs, expected values, reference code) is ever put into either."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+
+if TYPE_CHECKING:
+    from grader.grade import GradeReport
+
+MESSAGE_CHARS = 600
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _truncate(text: str, chars: int = MESSAGE_CHARS) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def headline(report: GradeReport) -> str:
+    """The sentence at the top of both outputs: what was graded, and what was not."""
+    if report.refused:
+        return f"Submission refused before anything ran: {report.refused}"
+    parts = [f"Automatic score {report.score:g} / {report.max_score:g}."]
+    hidden = [n for n in report.not_graded if n["why"].startswith("hidden")]
+    if report.options.public_only:
+        points = sum(n["points"] for n in hidden)
+        parts.append(f"PUBLIC CHECKS ONLY: {len(hidden)} hidden checks worth {points:g} points were not graded.")
+    other = [n for n in report.not_graded if not n["why"].startswith("hidden")]
+    if other:
+        parts.append(f"{len(other)} checks were not graded ({other[0]['why']}).")
+    manual = sum(float(entry["points"]) for entry in report.manual)  # type: ignore[arg-type]
+    if manual:
+        parts.append(f"{manual:g} points of written answers are graded by hand.")
+    if not report.complete:
+        parts.append("Grading is still running or was stopped: this is a partial result.")
+    return " ".join(parts)
+
+
+def results_json(report: GradeReport) -> dict[str, Any]:
+    """Gradescope's results.json: score, tests[] (name, score, max_score, status, output, visibility)."""
+    tests = [
+        {
+            "name": f"{result.task}: {result.check.id}",
+            "score": result.points,
+            "max_score": result.max_points,
+            "status": "passed" if result.status == "passed" else "failed",
+            "output": _truncate(result.message),
+            "visibility": "visible",
+            "tags": [result.check.kind],
+            "extra_data": {
+                "task": result.task,
+                "check": result.check.id,
+                "result": result.status,
+                "seconds": round(result.seconds, 3),
+                **_plain(result.details),
+            },
+        }
+        for result in report.results
+    ]
+    return {
+        "score": report.score if not report.refused else 0.0,
+        "execution_time": round(report.seconds, 3),
+        "output": headline(report),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            "grader": "gan-grader",
+            "submission": report.name,
+            "complete": report.complete,
+            "public_only": report.options.public_only,
+            "max_automatic_score": report.max_score,
+            "isolation": report.isolation,
+            "refused": report.refused,
+            "not_graded": report.not_graded,
+            "manual": report.manual,
+            "notes": report.notes,
+        },
+    }
+
+
+def _plain(details: dict[str, Any]) -> dict[str, Any]:
+    """Only JSON-safe figures from a check's details reach results.json."""
+    return {key: value for key, value in details.items() if isinstance(value, int | float | str | bool)}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_outputs(report: GradeReport, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(out_dir / "results.json", json.dumps(results_json(report), indent=2))
+    by_task: dict[str, list[Any]] = {}
+    for result in report.results:
+        by_task.setdefault(result.task, []).append(result)
+    html = _templates.get_template("report.html.j2").render(
+        report=report,
+        headline=headline(report),
+        by_task=by_task,
+        output_tail=_truncate(report.output_tail, 2000),
+        generated=time.strftime("%Y-%m-%d %H:%M:%S"),
+        truncate=_truncate,
+    )
+    _write_atomically(out_dir / "report.html", html)

@@ -1,0 +1,120 @@
+"""Running one task's checks against a worker: load the student's module, run each check within its time
+limit, and turn whatever happens (an exception, a crash, a timeout, an invalid value) into points and a
+sentence. Nothing here ever lets a student's failure stop the grade."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gankit.catalogue import Check, Task
+from grader.checks import CheckContext, Outcome, load_all
+from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError, WorkerTimeout
+from grader.validate import Invalid
+
+DEFAULT_CHECK_SECONDS = 60.0
+
+
+@dataclass
+class CheckResult:
+    task: str
+    check: Check
+    status: str  # passed | partial | failed | manual | not graded
+    points: float
+    message: str
+    seconds: float = 0.0
+    images: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def max_points(self) -> float:
+        return self.check.points
+
+
+class LoadFailure(RuntimeError):
+    """The student's file is missing, or importing it failed; every check that needs it scores 0."""
+
+
+class TaskRunner:
+    """Runs the checks of one task on one worker; reloads the module whenever the worker was restarted."""
+
+    def __init__(
+        self,
+        task: Task,
+        worker: Worker,
+        source: Path | None,
+        inputs_dir: Path,
+        *,
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        self.task = task
+        self.worker = worker
+        self.source = source
+        self.inputs_dir = inputs_dir
+        self.seed = seed
+        self.device = device
+        self._loaded_in = -1
+        self.checks = load_all()
+
+    def prepare(self) -> None:
+        """Import the student's file in the current worker process (once per process)."""
+        if self.source is None:
+            raise LoadFailure(f"{self.task.student_file} is not in the submission")
+        self.worker.ensure_started()
+        if self._loaded_in == self.worker.starts:
+            return
+        where = f"{SANDBOX_SUBMISSION}/{self.source.name}" if self.worker.isolated else str(self.source)
+        names = [entry["name"] for entry in self.task.names]
+        try:
+            self.worker.call("load", timeout=60, module=self.task.id, path=where, names=names)
+        except StudentError as error:
+            raise LoadFailure(f"importing {self.task.student_file} failed with {error}") from None
+        except WorkerError as error:
+            raise LoadFailure(f"importing {self.task.student_file} stopped the worker: {error}") from None
+        self._loaded_in = self.worker.starts
+
+    def run(self, check: Check, seconds: float = DEFAULT_CHECK_SECONDS) -> CheckResult:
+        started = time.monotonic()
+        context = CheckContext(
+            task=self.task,
+            check=check,
+            worker=self.worker,
+            inputs_dir=self.inputs_dir,
+            deadline=started + seconds,
+            seed=self.seed,
+            device=self.device,
+            prepare=self.prepare,
+        )
+        try:
+            outcome = self.checks[check.kind](context)
+        except LoadFailure as error:
+            outcome = Outcome(0.0, str(error))
+        except WorkerTimeout:
+            outcome = Outcome(0.0, f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code")
+        except WorkerError as error:
+            outcome = Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
+        except StudentError as error:
+            outcome = Outcome(0.0, f"your code raised {error}")
+        except Invalid as error:
+            outcome = Outcome(0.0, str(error))
+        except Exception as error:  # noqa: BLE001 - a fault of the grader itself must not end the grade
+            outcome = Outcome(
+                0.0,
+                f"the grader itself failed on this check ({type(error).__name__}: {error}); "
+                "please tell your instructor",
+            )
+        points = round(outcome.fraction * check.points, 4)
+        status = "passed" if outcome.fraction >= 1 else "failed" if outcome.fraction <= 0 else "partial"
+        return CheckResult(
+            task=self.task.id,
+            check=check,
+            status=status,
+            points=points,
+            message=outcome.message,
+            seconds=time.monotonic() - started,
+            images=outcome.images,
+            details=outcome.details,
+        )

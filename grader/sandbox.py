@@ -1,0 +1,382 @@
+"""The sandbox boundary: the one place where the grader starts and talks to a process running student code.
+
+A `Worker` is one long-lived process per submission. Under bubblewrap (when `bwrap` exists and the grader runs
+as root) it sees a read-only system, the Python installation, the worker package, `gankit`, the submission's
+code at /submission and the grader's chosen inputs at /inputs, and a private /tmp; nothing else: not
+`reference/`, not `tasks/` (the hidden check parameters), not other submissions, not the output folder, no
+network. It runs as an unprivileged uid with rlimits (CPU time, memory, processes, file size, open files), so
+process limits hold (root ignores RLIMIT_NPROC). Without bwrap it is a plain child process with the same
+rlimits, and `Worker.isolation` says it was not isolated.
+
+Requests and replies are `wire` messages on the worker's stdin and on a private copy of its stdout; whatever
+the student's code prints goes to a log the parent reads back only as escaped, truncated text. The parent
+enforces a wall-clock limit on every request and kills the whole process tree when it runs out.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.worker import wire
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
+GANKIT_PACKAGE = PROJECT_DIR / "gankit"
+SANDBOX_LIB = "/opt/gan"  # where the worker package and gankit appear inside the sandbox
+SANDBOX_SUBMISSION = "/submission"
+SANDBOX_INPUTS = "/inputs"
+FIRST_WORKER_UID = 61000  # one uid per live worker on the host, so RLIMIT_NPROC counts each worker alone
+WORKER_UIDS = 4096
+UID_LOCKS = Path(tempfile.gettempdir()) / "gan-grader-uids"
+LOG_TAIL_CHARS = 2000
+
+
+class WorkerError(RuntimeError):
+    """The worker could not answer: it crashed, timed out or sent something malformed."""
+
+
+class WorkerTimeout(WorkerError):
+    pass
+
+
+class StudentError(RuntimeError):
+    """The student's code raised; `kind` is the exception's class name, the message is already truncated."""
+
+    def __init__(self, kind: str, message: str, where: str = "") -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.where = where
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker resource limits. `memory_bytes` becomes RLIMIT_AS on CPU (CUDA reserves address space)."""
+
+    cpu_seconds: int = 1800
+    memory_bytes: int = 6 * 1024**3
+    processes: int = 64  # threads count too: torch's pools need a few dozen
+    file_bytes: int = 64 * 1024**2
+    open_files: int = 256
+
+
+def bwrap_available() -> bool:
+    return shutil.which("bwrap") is not None and shutil.which("setpriv") is not None and os.geteuid() == 0
+
+
+def _ancestors(path: Path) -> list[str]:
+    return [str(parent) for parent in reversed(path.parents) if str(parent) != "/"]
+
+
+def python_roots() -> list[Path]:
+    """The folders the interpreter and its packages live in, without the project itself."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve()}
+    for entry in sys.path:
+        path = Path(entry).resolve() if entry else None
+        if path and path.is_dir() and "-packages" in path.name and PROJECT_DIR not in (path, *path.parents):
+            roots.add(path)
+    # Keep only the outermost folders: binding a folder also binds what is inside it.
+    return sorted(root for root in roots if not any(other in root.parents for other in roots))
+
+
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+
+
+def bwrap_command(submission: Path, inputs: Path | None, uid: int, cuda: bool) -> list[str]:
+    # Every namespace but the user one: the worker must get a real unprivileged uid for RLIMIT_NPROC to count.
+    command = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    command += ["--die-with-parent", "--new-session"]
+    for system in SYSTEM_DIRS:
+        command += ["--ro-bind-try", system, system]
+    binds = [(root, str(root)) for root in python_roots() if not str(root).startswith(SYSTEM_DIRS)]
+    binds += [(WORKER_PACKAGE, f"{SANDBOX_LIB}/gan_worker"), (GANKIT_PACKAGE, f"{SANDBOX_LIB}/gankit")]
+    binds.append((submission, SANDBOX_SUBMISSION))
+    if inputs is not None:
+        binds.append((inputs, SANDBOX_INPUTS))
+    made: set[str] = set()
+    for source, target in binds:
+        # bwrap makes missing parents mode 0700, which the unprivileged uid could not enter.
+        for parent in _ancestors(Path(target)):
+            if parent not in made:
+                command += ["--perms", "0755", "--dir", parent]
+                made.add(parent)
+        command += ["--ro-bind", str(source), target]
+    command += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    if cuda:
+        command += ["--ro-bind-try", "/sys", "/sys"]
+        for node in sorted(Path("/dev").glob("nvidia*")):
+            command += ["--dev-bind", str(node), str(node)]
+    command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
+    return command
+
+
+def _worker_environment(threads: int) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's (no tokens, no GAN_* settings) reaches student code."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+    }
+
+
+def _claim_uid(preferred: int) -> tuple[int, int]:
+    """(offset, fd of its held lock) of a worker uid no other live worker on this host uses, from any grader
+    process: the uid's processes are killed wholesale when its worker ends, so it must never be shared."""
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for step in range(WORKER_UIDS):
+        offset = (preferred + step) % WORKER_UIDS
+        fd = os.open(UID_LOCKS / f"{offset}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return offset, fd
+    raise RuntimeError(f"all {WORKER_UIDS} worker uids are in use")
+
+
+class Worker:
+    """One sandboxed process that loads a submission's modules and answers probe requests.
+
+    `call(op, timeout, **args)` sends one request and returns the probe's result; the student's exceptions
+    come back as `StudentError`, a crash or timeout as `WorkerError` (the process is then gone, and the next
+    call starts a fresh one, which the caller re-`prepare`s).
+    """
+
+    def __init__(
+        self,
+        submission: Path,
+        inputs: Path | None = None,
+        *,
+        slot: int = 0,
+        limits: Limits = Limits(),
+        threads: int = 1,
+        device: str = "cpu",
+        isolate: bool | None = None,
+    ) -> None:
+        self.submission = submission
+        self.inputs = inputs
+        self._uid_lock = _claim_uid(slot)
+        self.uid = FIRST_WORKER_UID + self._uid_lock[0]
+        self.limits = limits
+        self.threads = threads
+        self.device = device
+        self.isolated = bwrap_available() if isolate is None else isolate
+        self._process: subprocess.Popen[bytes] | None = None
+        self._replies: int | None = None
+        self._private = Path(tempfile.mkdtemp(prefix="gan-worker-"))
+        self.log_path = self._private / "output.log"
+        self.starts = 0
+        self._requests_sent = 0
+
+    @property
+    def isolation(self) -> str:
+        if self.isolated:
+            return "bubblewrap sandbox: no network, read-only system, only the submission visible, unprivileged uid"
+        return "NOT isolated: a child process with resource limits only, no bubblewrap sandbox"
+
+    # ---- life cycle ------------------------------------------------------------------------------------------
+
+    def _command(self) -> list[str]:
+        launcher = (
+            "import sys; sys.path[:0] = [{lib!r}, {sub!r}]; sys.argv = ['gan_worker', {dev!r}, {inputs!r}]; "
+            "import runpy; runpy.run_module('gan_worker', run_name='__main__', alter_sys=True)"
+        )
+        if self.isolated:
+            prefix = bwrap_command(self.submission, self.inputs, self.uid, self.device.startswith("cuda"))
+            lib, sub, inputs = SANDBOX_LIB, SANDBOX_SUBMISSION, SANDBOX_INPUTS if self.inputs else ""
+        else:
+            lib_dir = self._private / "lib"
+            lib_dir.mkdir(exist_ok=True)
+            for name, target in (("gan_worker", WORKER_PACKAGE), ("gankit", GANKIT_PACKAGE)):
+                if not (lib_dir / name).exists():
+                    (lib_dir / name).symlink_to(target)
+            prefix = []
+            lib, sub, inputs = str(lib_dir), str(self.submission), str(self.inputs or "")
+        code = launcher.format(lib=lib, sub=sub, dev=self.device, inputs=inputs)
+        return [*prefix, sys.executable, "-I", "-c", code]
+
+    def _limit_resources(self) -> None:
+        """Runs in the child before exec: the limits are inherited by everything the worker starts."""
+        limits = self.limits
+        settings = [
+            (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_NPROC, limits.processes),
+            (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_NOFILE, limits.open_files),
+            (resource.RLIMIT_CORE, 0),
+        ]
+        if not self.device.startswith("cuda"):
+            settings.append((resource.RLIMIT_AS, limits.memory_bytes))
+        for which, value in settings:
+            resource.setrlimit(which, (value, value))
+
+    def start(self) -> None:
+        self.close()
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed right after
+        requests_read, requests_write = os.pipe()
+        replies_read, replies_write = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                self._command(),
+                stdin=requests_read,
+                stdout=replies_write,
+                stderr=log,
+                env=_worker_environment(self.threads),
+                start_new_session=True,
+                preexec_fn=self._limit_resources,
+                close_fds=True,
+            )
+        finally:
+            os.close(requests_read)
+            os.close(replies_write)
+            log.close()
+        self._requests = os.fdopen(requests_write, "wb")
+        self._replies = replies_read
+        self.starts += 1
+
+    def close(self) -> None:
+        """Kill the worker and everything it started; safe to call twice."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        self._kill_leftovers()
+        for stream in (self._requests,):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        if self._replies is not None:
+            os.close(self._replies)
+            self._replies = None
+
+    def _processes_of_uid(self) -> dict[int, int]:
+        """pid → parent pid of every process running as the worker's uid."""
+        found = {}
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            except (OSError, ValueError):
+                continue
+            if fields.get("Uid", "").split()[:1] == [str(self.uid)]:
+                found[int(status.parent.name)] = int(fields.get("PPid", "0"))
+        return found
+
+    def _kill(self, pids: list[int]) -> None:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _kill_leftovers(self) -> None:
+        """Processes that left the session (setsid, daemons) still carry the worker's uid: kill them too, again
+        and again until none is left, since a fork bomb makes new ones while the first are killed."""
+        if os.geteuid() != 0:
+            return
+        deadline = time.monotonic() + 10
+        while (processes := self._processes_of_uid()) and time.monotonic() < deadline:
+            self._kill(list(processes))
+            time.sleep(0.01)
+
+    def _kill_strays(self) -> None:
+        """After each request, every process the student's code started (its parent also runs as the worker's
+        uid) is killed: only the worker itself, whose parent is the sandbox, may stay."""
+        if os.geteuid() == 0 and self.isolated:
+            processes = self._processes_of_uid()
+            self._kill([pid for pid, parent in processes.items() if parent in processes])
+
+    def cleanup(self) -> None:
+        self.close()
+        shutil.rmtree(self._private, ignore_errors=True)
+        offset, fd = self._uid_lock
+        if fd >= 0:
+            os.close(fd)  # releases the uid for the next worker
+            self._uid_lock = (offset, -1)
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+    # ---- requests --------------------------------------------------------------------------------------------
+
+    def output_tail(self, chars: int = LOG_TAIL_CHARS) -> str:
+        """The end of what the student's code printed, as text (escaped later by the report)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - chars))
+                return log.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes:
+        assert self._replies is not None
+        chunks, remaining = [], size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WorkerTimeout("time limit reached")
+            ready, _, _ = select.select([self._replies], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self._replies, min(remaining, 1 << 20))
+            if not chunk:
+                raise WorkerError("the worker process ended")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def ensure_started(self) -> None:
+        """Start a fresh process if there is none (first use, or after a crash or timeout stopped it)."""
+        if self._process is None or self._process.poll() is not None:
+            self.start()
+
+    def call(self, op: str, timeout: float, **args: Any) -> Any:
+        self.ensure_started()
+        deadline = time.monotonic() + timeout
+        self._requests_sent += 1
+        request_id = f"{self.starts}.{self._requests_sent}"
+        try:
+            self._requests.write(wire.encode({"op": op, "args": args, "id": request_id}))
+            self._requests.flush()
+            reply: dict[str, Any] = {}
+            while reply.get("id") != request_id:  # a stray answer (an earlier request's, a fork's) is dropped
+                (size,) = wire.HEADER.unpack(self._read_exactly(wire.HEADER.size, deadline))
+                if size > wire.MAX_MESSAGE_BYTES:
+                    raise WorkerError(f"reply of {size} bytes is over the limit")
+                reply = wire.decode(self._read_exactly(size, deadline))
+        except WorkerTimeout:
+            self.close()
+            raise WorkerTimeout(f"no answer within {timeout:.0f} s; the worker was stopped") from None
+        except (BrokenPipeError, wire.WireError, WorkerError) as error:
+            code = self._process.poll() if self._process else None
+            self.close()
+            detail = f" (exit code {code})" if code is not None else ""
+            raise WorkerError(f"the worker process failed: {error}{detail}") from None
+        finally:
+            self._kill_strays()
+        if reply.get("ok") is True:
+            return reply.get("result")
+        raise StudentError(str(reply.get("error", "Error"))[:80], str(reply.get("message", ""))[:1000])

@@ -1,0 +1,222 @@
+"""Reading a submission: a zip, a folder, a `.py` or an `.ipynb`, into one source file per task plus the written
+answers. Nothing here runs student code.
+
+A zip is checked before anything is extracted: no absolute paths, no `..`, no links, not encrypted, at most
+`MAX_FILES` entries, each entry and the whole bounded in uncompressed size and in compression ratio (zip
+bombs). Sizes are measured while reading, not taken from the headers, which a forged archive can lie in.
+A refused archive gets one clear reason; the grade then is 0 with that reason, and a batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import nbformat
+
+from gankit.catalogue import Task
+from grader.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG
+
+MAX_FILES = 200
+MAX_FILE_BYTES = 20 * 1024**2
+MAX_TOTAL_BYTES = 60 * 1024**2
+MAX_RATIO = 200  # uncompressed / compressed; source files compress ~5×, bombs ~1000×
+IGNORED_PARTS = ("__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints")
+
+
+class RefusedSubmission(ValueError):
+    """The submission cannot be graded at all; the message says why, for the student."""
+
+
+@dataclass
+class Submission:
+    """Each task's source text (from its `.py`, else from its notebook's code cells) and written answers."""
+
+    name: str
+    sources: dict[str, str] = field(default_factory=dict)  # task id → Python source
+    origins: dict[str, str] = field(default_factory=dict)  # task id → the file it came from
+    answers: dict[str, dict[str, str]] = field(default_factory=dict)  # task id → question id → answer
+    notes: list[str] = field(default_factory=list)  # what the grader noticed while reading (for the report)
+
+
+def _normalise(raw: bytes) -> str:
+    """UTF-8 (a BOM is dropped; invalid bytes replaced), with LF line endings."""
+    return raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _ignored(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return any(part in IGNORED_PARTS or part.startswith("._") for part in parts)
+
+
+def read_zip(path: Path) -> dict[str, bytes]:
+    """The files of a zip as {relative name: bytes}, after the safety checks (RefusedSubmission otherwise)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise RefusedSubmission(f"{path.name} is not a readable zip file ({error})") from None
+    files: dict[str, bytes] = {}
+    total = 0
+    with archive:
+        entries = archive.infolist()
+        if len(entries) > MAX_FILES:
+            raise RefusedSubmission(f"the zip holds {len(entries)} entries; at most {MAX_FILES} are accepted")
+        for info in entries:
+            name = info.filename
+            pure = PurePosixPath(name.replace("\\", "/"))
+            if pure.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+                raise RefusedSubmission(f"the zip entry {name!r} has an absolute path")
+            if ".." in pure.parts:
+                raise RefusedSubmission(f"the zip entry {name!r} points outside the archive ('..')")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise RefusedSubmission(f"the zip entry {name!r} is a symbolic link")
+            if info.flag_bits & 0x1:
+                raise RefusedSubmission("the zip is encrypted; submit it without a password")
+            if info.is_dir() or _ignored(name):
+                continue
+            data = _read_bounded(archive, info, total)
+            total += len(data)
+            files[str(pure)] = data
+    return files
+
+
+def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far: int) -> bytes:
+    """One entry's bytes, stopping as soon as a size or ratio limit is passed (the headers may lie)."""
+    limit = min(MAX_FILE_BYTES, MAX_TOTAL_BYTES - total_so_far)
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(1 << 16):
+                size += len(chunk)
+                if size > limit:
+                    raise RefusedSubmission(
+                        f"the zip entry {info.filename!r} unpacks to more than {limit // 1024**2} MB (a zip bomb?)"
+                    )
+                if size > 1024**2 and size > MAX_RATIO * max(info.compress_size, 1):
+                    raise RefusedSubmission(
+                        f"the zip entry {info.filename!r} is compressed more than {MAX_RATIO}× (a zip bomb?)"
+                    )
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as error:
+        raise RefusedSubmission(f"the zip entry {info.filename!r} is corrupt ({error})") from None
+    except RuntimeError as error:  # zipfile raises RuntimeError for encrypted entries
+        raise RefusedSubmission(f"the zip entry {info.filename!r} cannot be read ({error})") from None
+    return b"".join(chunks)
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """The regular files of a folder (links are not followed), with the same limits as a zip."""
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_symlink() or not path.is_file() or _ignored(relative):
+            continue
+        if len(files) >= MAX_FILES:
+            raise RefusedSubmission(f"the folder holds more than {MAX_FILES} files")
+        size = path.stat().st_size
+        total += size
+        if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
+            raise RefusedSubmission(f"{relative} makes the submission larger than {MAX_TOTAL_BYTES // 1024**2} MB")
+        files[relative] = path.read_bytes()
+    return files
+
+
+def notebook_task(raw: bytes, file_name: str, tasks: dict[str, Task]) -> str | None:
+    """The task a notebook belongs to: the id the template wrote into its metadata, else its file name."""
+    try:
+        metadata = json.loads(raw.decode("utf-8-sig")).get("metadata", {})
+        task_id = metadata.get(METADATA_KEY, {}).get("task")
+    except (ValueError, AttributeError):
+        task_id = None
+    if task_id in tasks:
+        return task_id
+    stem = PurePosixPath(file_name).stem
+    return stem if stem in tasks else None
+
+
+def notebook_code_and_answers(raw: bytes) -> tuple[str, dict[str, str]]:
+    """The code cells (without cells tagged skip-grading; IPython magics and shell lines commented out) as
+    one module, and the answer cells by question id. Raises RefusedSubmission when it is not a notebook."""
+    try:
+        notebook = nbformat.reads(_normalise(raw), as_version=4)
+    except Exception as error:  # nbformat raises several unrelated types for malformed JSON
+        raise RefusedSubmission(f"not a readable Jupyter notebook ({type(error).__name__})") from None
+    code: list[str] = []
+    answers: dict[str, str] = {}
+    for cell in notebook.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type == "code" and SKIP_TAG not in tags:
+            lines = cell.source.splitlines()
+            code.append(
+                "\n".join(f"# (skipped) {line}" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+            )
+        elif ANSWER_TAG in tags:
+            question = cell.get("metadata", {}).get(METADATA_KEY, {}).get("question")
+            if question:
+                answers[str(question)] = cell.source
+    return "\n\n".join(code) + "\n", answers
+
+
+def _strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
+    """A zip of a folder (`hw3/cdcgan.py`, ...) grades like a zip of the files themselves."""
+    while files:
+        tops = {PurePosixPath(name).parts[0] for name in files}
+        if len(tops) != 1 or any(len(PurePosixPath(name).parts) == 1 for name in files):
+            return files
+        files = {str(PurePosixPath(*PurePosixPath(name).parts[1:])): data for name, data in files.items()}
+    return files
+
+
+def load_submission(path: Path, tasks: dict[str, Task]) -> Submission:
+    """Read `path` (zip, folder, .py or .ipynb) and map its files to tasks. RefusedSubmission if it cannot."""
+    if not path.exists():
+        raise RefusedSubmission(f"{path} does not exist")
+    if path.is_dir():
+        files = read_folder(path)
+    elif path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+        files = read_zip(path)
+    elif path.suffix.lower() in (".py", ".ipynb"):
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise RefusedSubmission(f"{path.name} is larger than {MAX_FILE_BYTES // 1024**2} MB")
+        files = {path.name: path.read_bytes()}
+    else:
+        raise RefusedSubmission(f"{path.name}: expected a .zip, a folder, a .py or an .ipynb")
+    files = _strip_common_folder(files)
+    submission = Submission(name=path.stem if path.is_file() else path.name)
+    by_student_file = {task.student_file: task.id for task in tasks.values()}
+    notebooks = []
+    for name, data in sorted(files.items()):
+        base = PurePosixPath(name).name
+        if base.endswith(".py") and base in by_student_file:
+            task_id = by_student_file[base]
+            if task_id in submission.sources:
+                submission.notes.append(f"{name}: a second {base}; the one at {submission.origins[task_id]} is used")
+                continue
+            submission.sources[task_id] = _normalise(data)
+            submission.origins[task_id] = name
+        elif base.endswith(".ipynb"):
+            notebooks.append((name, data))
+    for name, data in notebooks:
+        task_id = notebook_task(data, name, tasks)
+        if task_id is None:
+            submission.notes.append(f"{name}: not a notebook of any task (no task id in its metadata or name)")
+            continue
+        try:
+            code, answers = notebook_code_and_answers(data)
+        except RefusedSubmission as error:
+            submission.notes.append(f"{name}: {error}")
+            continue
+        submission.answers.setdefault(task_id, {}).update(answers)
+        if task_id not in submission.sources:  # a .py of the same task wins: the template keeps both in sync
+            submission.sources[task_id] = code
+            submission.origins[task_id] = name
+    if not submission.sources and not submission.answers:
+        expected = ", ".join(sorted(by_student_file))
+        found = "; ".join(submission.notes) or f"expected some of {expected} or the task notebooks"
+        raise RefusedSubmission(f"no task files could be read: {found}")
+    return submission

@@ -1,0 +1,164 @@
+"""Probes for the evaluation task: `extract_features` on a grader-made model, `tsne_embedding`, `generated_accuracy`
+with grader-made generators and the frozen classifier, and a short run of the student's `train_classifier`.
+Only raw outputs come back; the parent computes what they should have been."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from ..ops import WORKER, op
+from ..values import describe, seed_everything, tensor
+from .networks import build, failure, function_of, guarded
+
+
+class _FeatureModel(nn.Module):
+    """A small classifier with `features(x)` whose output depends on the mode: BatchNorm uses batch statistics
+    and Dropout drops units in training mode, so features computed outside eval mode show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 8, 3, padding=1),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(4),  # (B, 8, 4, 4) for any image size
+            nn.Flatten(),
+            nn.Dropout(0.5),
+            nn.Linear(128, 16),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(16, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+@op("evaluation_features")
+def features_outputs(module: str, function: str, images: list[np.ndarray], seed: int) -> dict[str, Any]:
+    """extract_features(model, x) per batch with the model in training mode, then once with it in eval mode:
+    the features, the eval-mode features the grader computed before each call, and the mode after each call."""
+    seed_everything(seed)
+    model = _FeatureModel().to(WORKER.device)
+    extract = function_of(module, function)
+    runs = []
+    for batch, training in [(batch, True) for batch in images] + [(images[0], False)]:
+        x = tensor(batch)
+        with torch.no_grad():
+            expected = model.eval().features(x)
+        model.train(training)
+        runs.append(
+            {
+                "output": guarded(extract, model, x),
+                "expected": describe(expected),
+                "training_before": training,
+                "training_after": bool(model.training),
+            }
+        )
+    return {"runs": runs}
+
+
+@op("evaluation_tsne")
+def tsne_output(module: str, function: str, features: np.ndarray, as_tensor: bool, seed: int) -> dict[str, Any]:
+    """tsne_embedding(features, seed) with the features as a tensor or as a numpy array."""
+    seed_everything(seed + 1)  # a global seed unlike `seed`: determinism must come from the argument
+    values = tensor(features) if as_tensor else np.array(features)
+    return {"output": guarded(function_of(module, function), values, seed=seed)}
+
+
+class _PoolGenerator(nn.Module):
+    """G(z, y) that returns stored real images: for a row labelled c the next image of `pools[c]`, or, when
+    `fixed` is a class, the next image of `pools[fixed]` whatever the label."""
+
+    def __init__(self, pools: torch.Tensor, fixed: int | None) -> None:
+        super().__init__()
+        self.anchor = nn.Parameter(torch.zeros(()))  # student code reads the device from G's parameters
+        self.pools = pools  # (classes, n, 1, H, W)
+        self.fixed = fixed
+        self.next = [0] * len(pools)
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        rows = []
+        for label in y.argmax(dim=1).tolist():
+            c = label if self.fixed is None else self.fixed
+            rows.append(self.pools[c, self.next[c] % self.pools.shape[1]])
+            self.next[c] += 1
+        return torch.stack(rows).to(z.device) + 0.0 * self.anchor
+
+
+@op("evaluation_generated_accuracy")
+def generated_accuracy_outputs(
+    module: str,
+    function: str,
+    classifier: str,
+    pools: str,
+    fixed: list[int | None],
+    n_per_class: int,
+    seed: int,
+) -> dict[str, Any]:
+    """generated_accuracy(frozen classifier, G, n_per_class, rng) for one pool generator per entry of `fixed`."""
+    # Imported here: gankit.classifier pulls in torchvision, which other probes should not pay for.
+    from gankit.classifier import load_frozen_classifier
+
+    images = tensor(np.load(pools, allow_pickle=False))
+    accuracy = function_of(module, function)
+    outputs = []
+    for kind in fixed:
+        model, _ = load_frozen_classifier(classifier, WORKER.device)  # a fresh copy: nothing carries over
+        rng = seed_everything(seed)
+        G = _PoolGenerator(images, kind).to(WORKER.device)
+        outputs.append(guarded(accuracy, model, G, n_per_class, rng=rng))
+    return {"outputs": outputs}
+
+
+def _pixels(path: str) -> torch.Tensor:
+    """uint8 images from the parent (a quarter of float32's size on disk) → floats in [-1, 1]."""
+    return tensor(np.load(path, allow_pickle=False)).float().div_(127.5).sub_(1.0)
+
+
+@op("evaluation_train_classifier")
+def train_classifier_outputs(
+    module: str,
+    network: str,
+    function: str,
+    images: str,
+    labels: str,
+    test_images: str,
+    epochs: int,
+    seed: int,
+    batch_size: int = 500,
+) -> dict[str, Any]:
+    """Train a fresh `network()` with the student's `function` for `epochs`, then logits on the test images in
+    eval mode, whatever mode the model came back in (that is reported separately)."""
+    try:
+        model = build(module, network, seed)
+    except Exception as error:  # noqa: BLE001
+        return {"construct": failure(error)}
+    model.train()  # as a freshly built model is: build() left it in eval mode
+    rng = seed_everything(seed)
+    x, y = _pixels(images), tensor(np.load(labels, allow_pickle=False))
+    try:
+        trained = WORKER.attribute(module, function)(model, x, y, epochs=epochs, rng=rng)
+    except Exception as error:  # noqa: BLE001
+        return {"call": failure(error)}
+    returned_module = isinstance(trained, nn.Module)
+    result: dict[str, Any] = {
+        "returned_module": returned_module,
+        "returned_type": type(trained).__name__[:80],
+        "eval_mode": returned_module and not trained.training,
+    }
+    net = trained if returned_module else model
+    test = _pixels(test_images)
+
+    def logits() -> torch.Tensor:
+        net.eval()
+        with torch.no_grad():
+            return torch.cat([net(test[i : i + batch_size]) for i in range(0, len(test), batch_size)])
+
+    return {**result, "logits": guarded(logits)}

@@ -1,0 +1,115 @@
+"""Brief training inside the sandbox: the student's own networks, optimizers and `train_step`, on the real data
+the parent put in /inputs, for the task's step budget or until its time cap. Returns numbers and images only;
+the parent scores them. A NaN, an exception or the time cap ends training early and says so."""
+
+from __future__ import annotations
+
+import math
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import torch
+
+from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
+from gankit.training import GanRun, sample_images
+
+from ..ops import WORKER, op
+from ..values import seed_everything
+
+SNAPSHOTS = 8
+INTERPOLATION_STEPS = 6
+
+
+def _unit_images(images: torch.Tensor) -> np.ndarray:
+    """(N, 1, H, W) in [-1, 1] → float32 (N, H, W), left unclipped so the parent can check the range."""
+    return images.detach().float().cpu()[:, 0].numpy()
+
+
+def _record(result: Any) -> dict[str, float]:
+    """train_step's dict as plain floats; anything else is the student's error."""
+    if not isinstance(result, dict):
+        raise TypeError(f"train_step must return a dict, got {type(result).__name__}")
+    record = {}
+    for key, value in result.items():
+        number = float(value.detach().reshape(()) if isinstance(value, torch.Tensor) else value)
+        record[str(key)] = number
+    return record
+
+
+def _interpolations(task: Any, G: torch.nn.Module, size: int) -> np.ndarray:
+    """Three strips from G(z0, y0) to G(z1, y1), noise and labels interpolated linearly (conditional tasks)."""
+    generator = torch.Generator().manual_seed(7)
+    pairs = [(0, 9), (1, 7), (5, 8)]
+    strips = []
+    weights = torch.linspace(0, 1, INTERPOLATION_STEPS + 2).reshape(-1, 1)
+    for start, end in pairs:
+        z0, z1 = sample_latent(2, "cpu", generator)
+        z = (1 - weights) * z0 + weights * z1
+        y = (1 - weights) * one_hot(start) + weights * one_hot(end)
+        device = next(G.parameters()).device
+        with evaluating(G):
+            strips.append(_unit_images(G(z.to(device), y.to(device))))
+    return np.stack(strips).reshape(len(pairs), INTERPOLATION_STEPS + 2, size, size)
+
+
+@op("train_gan")
+def train_gan(
+    module: str,
+    training: dict[str, Any],
+    conditional: bool,
+    images: str,
+    labels: str,
+    steps: int,
+    batch_size: int,
+    seconds: float,
+    seed: int,
+    per_class: int,
+) -> dict[str, Any]:
+    seed_everything(seed)
+    device = torch.device(WORKER.device)
+    pixels = torch.from_numpy(np.load(images, allow_pickle=False)).to(device)  # (N, 1, H, W) uint8
+    data = pixels.float().div_(127.5).sub_(1.0)  # kept on the device: indexing beats a DataLoader
+    targets = torch.from_numpy(np.load(labels, allow_pickle=False)).to(device)
+    task = SimpleNamespace(training=training, conditional=conditional)
+    run = GanRun(task, WORKER.module(module), data, targets, batch_size, seed=seed)  # type: ignore[arg-type]
+    snapshot_every = max(1, steps // SNAPSHOTS)
+    started = time.monotonic()
+    stopped = ""
+    history: list[dict[str, float]] = []
+    for step in range(1, steps + 1):
+        try:
+            record = _record(run.train_step())
+        except Exception as error:  # noqa: BLE001 - the student's error ends training, it is the result
+            stopped = f"train_step raised {type(error).__name__} at step {step}: {str(error)[:300]}"
+            break
+        history.append(record)
+        if not all(math.isfinite(value) for value in record.values()):
+            stopped = f"a loss became NaN or infinite at step {step}"
+            break
+        if step % snapshot_every == 0:
+            run.snapshot()
+        if time.monotonic() - started > seconds:
+            stopped = f"time cap of {seconds:.0f} s reached after {step} of {steps} steps"
+            break
+    train_seconds = time.monotonic() - started
+    size = data.shape[-1]
+    class_labels = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
+    z = sample_latent(len(class_labels), "cpu", torch.Generator().manual_seed(seed + 11))
+    samples = sample_images(task, run.G, class_labels, z)  # type: ignore[arg-type]
+    keys = sorted({key for record in history for key in record})
+    result: dict[str, Any] = {
+        "steps_done": len(history),
+        "stopped": stopped,
+        "train_seconds": train_seconds,
+        "history": {key: np.array([record.get(key, np.nan) for record in history], dtype=np.float64) for key in keys},
+        "samples": _unit_images(samples),
+        "snapshot_steps": [int(round(epoch * run.steps_per_epoch)) for epoch, _ in run.snapshots],
+        "snapshots": np.stack([image.numpy() for _, image in run.snapshots]).astype(np.float32)
+        if run.snapshots
+        else np.zeros((0, size, size), dtype=np.float32),
+    }
+    if conditional:
+        result["interpolations"] = _interpolations(task, run.G, size)
+    return result

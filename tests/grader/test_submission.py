@@ -1,0 +1,151 @@
+"""Reading submissions: normal archives in their many shapes grade normally; malformed or malicious ones are
+refused with one clear reason before anything runs."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gankit.catalogue import load_catalogue
+from grader.make_template import REFERENCE_DIR, TEMPLATE_DIR
+from grader.submission import MAX_FILES, RefusedSubmission, load_submission, read_zip
+
+TASKS = load_catalogue()
+CDCGAN = (REFERENCE_DIR / "cdcgan.py").read_text(encoding="utf-8")
+
+
+def make_zip(path: Path, files: dict[str, bytes], **info_fields: int) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            for key, value in info_fields.items():
+                setattr(info, key, value)
+            archive.writestr(info, data)
+    return path
+
+
+def test_a_zip_of_a_folder_with_mac_litter_crlf_and_bom_reads_normally(tmp_path: Path) -> None:
+    source = "\ufeff" + CDCGAN.replace("\n", "\r\n")
+    files = {
+        "hw3/cdcgan.py": source.encode("utf-8"),
+        "hw3/.DS_Store": b"\x00\x01",
+        "__MACOSX/hw3/._cdcgan.py": b"\x00junk",
+        "hw3/notes.txt": b"hello",
+    }
+    submission = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert submission.sources == {"cdcgan": CDCGAN}
+    assert submission.origins == {"cdcgan": "cdcgan.py"}
+
+
+def test_a_notebook_maps_by_its_metadata_even_when_renamed(tmp_path: Path) -> None:
+    notebook = nbformat.read(TEMPLATE_DIR / "cdcgan.ipynb", as_version=4)
+    answer = next(cell for cell in notebook.cells if "answer" in cell.metadata.get("tags", []))
+    answer.source = "My answer to the first question."
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("%matplotlib inline\n!pip install nothing\nX = 1"))
+    path = tmp_path / "my homework (1).ipynb"
+    nbformat.write(notebook, path)
+    submission = load_submission(path, TASKS)
+    code = submission.sources["cdcgan"]
+    assert "def train_step(" in code
+    assert "# (skipped) %matplotlib inline" in code and "# (skipped) !pip install nothing" in code
+    assert "Train your cdcgan" not in code, "the skip-grading training cell must be left out"
+    assert submission.answers["cdcgan"]["Q1"] == "My answer to the first question."
+    compile(code, "cdcgan.ipynb", "exec")
+
+
+def test_a_py_file_beside_its_notebook_gives_the_code_and_the_notebook_the_answers(tmp_path: Path) -> None:
+    notebook = (TEMPLATE_DIR / "cdcgan.ipynb").read_bytes()
+    submission = load_submission(
+        make_zip(tmp_path / "s.zip", {"cdcgan.py": CDCGAN.encode(), "cdcgan.ipynb": notebook}), TASKS
+    )
+    assert submission.sources["cdcgan"] == CDCGAN
+    assert set(submission.answers["cdcgan"]) == {"Q1", "Q2", "Q3"}
+
+
+def test_a_notebook_that_is_not_json_is_refused_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "cdcgan.ipynb"
+    path.write_text("this is { not json")
+    with pytest.raises(RefusedSubmission, match="not a readable Jupyter notebook"):
+        load_submission(path, TASKS)
+
+
+def test_a_bad_notebook_beside_good_files_costs_only_its_task(tmp_path: Path) -> None:
+    files = {"cdcgan.py": CDCGAN.encode(), "wgan.ipynb": b"{broken"}
+    submission = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert set(submission.sources) == {"cdcgan"}
+    assert any("wgan.ipynb" in note and "notebook" in note for note in submission.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../cdcgan.py", "outside the archive"),
+        ("hw/../../cdcgan.py", "outside the archive"),
+        ("/etc/cdcgan.py", "absolute path"),
+        ("C:/cdcgan.py", "absolute path"),
+    ],
+)
+def test_paths_that_leave_the_archive_are_refused(tmp_path: Path, name: str, reason: str) -> None:
+    with pytest.raises(RefusedSubmission, match=reason):
+        read_zip(make_zip(tmp_path / "evil.zip", {name: CDCGAN.encode()}))
+
+
+def test_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    link = make_zip(tmp_path / "link.zip", {"cdcgan.py": b"/etc/passwd"}, external_attr=(0o120777 << 16))
+    with pytest.raises(RefusedSubmission, match="symbolic link"):
+        read_zip(link)
+
+
+def test_an_encrypted_entry_is_refused(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "locked.zip", {"cdcgan.py": b"x"})
+    data = bytearray(path.read_bytes())
+    # zipfile cannot write encrypted entries: set the "encrypted" flag in the local and central headers.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        data[data.index(signature) + offset] |= 0x1
+    path.write_bytes(bytes(data))
+    with pytest.raises(RefusedSubmission, match="encrypted"):
+        read_zip(path)
+
+
+def test_a_zip_bomb_is_refused_while_reading(tmp_path: Path) -> None:
+    bomb = make_zip(tmp_path / "bomb.zip", {"cdcgan.py": b"\0" * (50 * 1024**2)})
+    assert bomb.stat().st_size < 200 * 1024
+    with pytest.raises(RefusedSubmission, match="zip bomb"):
+        read_zip(bomb)
+
+
+def test_too_many_files_are_refused(tmp_path: Path) -> None:
+    files = {f"f{i}.txt": b"x" for i in range(MAX_FILES + 1)}
+    with pytest.raises(RefusedSubmission, match="entries"):
+        read_zip(make_zip(tmp_path / "many.zip", files))
+
+
+def test_a_corrupt_zip_is_refused(tmp_path: Path) -> None:
+    good = io.BytesIO()
+    with zipfile.ZipFile(good, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cdcgan.py", CDCGAN)
+    broken = bytearray(good.getvalue())
+    broken[60:200] = b"\xff" * 140  # inside the compressed data of the only entry
+    path = tmp_path / "corrupt.zip"
+    path.write_bytes(bytes(broken))
+    with pytest.raises(RefusedSubmission, match="corrupt|not a readable zip"):
+        load_submission(path, TASKS)
+
+
+def test_a_zip_without_task_files_says_what_was_expected(tmp_path: Path) -> None:
+    with pytest.raises(RefusedSubmission, match="cdcgan.py"):
+        load_submission(make_zip(tmp_path / "other.zip", {"homework.py": b"x = 1"}), TASKS)
+
+
+def test_a_folder_skips_links(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "cdcgan.py").write_text(CDCGAN)
+    (folder / "wgan.py").symlink_to("/etc/passwd")
+    submission = load_submission(folder, TASKS)
+    assert set(submission.sources) == {"cdcgan"}
