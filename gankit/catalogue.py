@@ -40,6 +40,7 @@ class Budget:
     steps: int
     batch_size: int
     seconds: float
+    width: int | None = None  # the networks' width argument; None: their own default
 
 
 @dataclass(frozen=True)

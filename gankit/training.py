@@ -8,6 +8,7 @@ and `conditional` means integer labels follow the images.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -22,11 +23,22 @@ from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
 def build_networks(
     task: Task, module: ModuleType, device: torch.device, width: int | None = None
 ) -> tuple[nn.Module, nn.Module]:
-    """(G, D) on `device`, with their default arguments unless a `width` is asked for (a benchmark knob)."""
-    kwargs = {} if width is None else {"width": width}
-    G = module.Generator(**kwargs).to(device)
-    D = getattr(module, task.training["discriminator"])(**kwargs).to(device)
-    return G, D
+    """(G, D) on `device`, with their default arguments unless a `width` is asked for (a budget's or a benchmark's
+    knob); a class whose constructor takes no `width` is built with its defaults."""
+
+    def build(cls: type) -> nn.Module:
+        accepts = _accepts_keyword(cls, "width")
+        return (cls(width=width) if width is not None and accepts else cls()).to(device)
+
+    return build(module.Generator), build(getattr(module, task.training["discriminator"]))
+
+
+def _accepts_keyword(cls: type, name: str) -> bool:
+    try:
+        parameters = inspect.signature(cls).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def build_optimizers(

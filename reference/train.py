@@ -174,13 +174,13 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     module = importlib.import_module(f"reference.{task.id}")
     images, labels = load_dataset(task.dataset, "train", size=task.image_size, device=device)
-    run = GanRun(task, module, images, labels, args.batch_size or task.budget(device.type).batch_size, args.seed)
+    budget = task.budget(device.type)
+    run = GanRun(task, module, images, labels, args.batch_size or budget.batch_size, args.seed, budget.width)
 
     checkpoint = out / "checkpoint.pt"
     if checkpoint.is_file() and not args.fresh:
         run.load_state_dict(torch.load(checkpoint, map_location=device, weights_only=True))
         print(f"resuming {task.id} from {checkpoint} at step {run.step}")
-    budget = task.budget(device.type)
     total_steps = args.epochs * run.steps_per_epoch if args.epochs else args.steps or budget.steps
     snapshot_every = run.steps_per_epoch if args.epochs else max(1, total_steps // SNAPSHOTS)
 

@@ -167,6 +167,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
         labels=labels,
         steps=budget.steps,
         batch_size=budget.batch_size,
+        width=budget.width,
         seconds=budget.seconds,
         seed=ctx.seed,
         per_class=PER_CLASS,

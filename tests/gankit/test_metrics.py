@@ -3,7 +3,13 @@ import pytest
 
 from gankit.classifier import load_frozen_classifier
 from gankit.data import load_dataset
-from gankit.metrics import features_and_predictions, frechet_distance, per_class_accuracy
+from gankit.metrics import (
+    class_coverage,
+    features_and_predictions,
+    frechet_distance,
+    mean_pairwise_distance,
+    per_class_accuracy,
+)
 
 
 def test_frechet_distance_of_gaussians_matches_the_closed_form():
@@ -34,3 +40,15 @@ def test_real_test_images_score_like_the_classifier_and_sit_close_to_the_train_s
     same_distribution = frechet_distance(test_features, train_features)
     assert same_distribution < 0.1 * frechet_distance(test_features, clothes_features)
     assert frechet_distance(test_features, test_features) == pytest.approx(0.0, abs=1e-3)
+
+
+def test_mean_pairwise_distance_is_zero_for_copies_and_known_for_two_points():
+    assert mean_pairwise_distance(np.ones((5, 3))) == pytest.approx(0.0, abs=1e-6)
+    assert mean_pairwise_distance(np.array([[0.0, 0.0], [3.0, 4.0]])) == pytest.approx(5.0)
+    assert mean_pairwise_distance(np.zeros((1, 3))) == 0.0
+
+
+def test_class_coverage_counts_classes_with_a_fair_share():
+    predictions = np.array([0] * 50 + [1] * 45 + [2] * 5)
+    assert class_coverage(predictions) == pytest.approx(0.3)
+    assert class_coverage(predictions, minimum_share=0.1) == pytest.approx(0.2)

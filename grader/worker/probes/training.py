@@ -63,6 +63,7 @@ def train_gan(
     labels: str,
     steps: int,
     batch_size: int,
+    width: int | None,
     seconds: float,
     seed: int,
     per_class: int,
@@ -73,7 +74,7 @@ def train_gan(
     data = pixels.float().div_(127.5).sub_(1.0)  # kept on the device: indexing beats a DataLoader
     targets = torch.from_numpy(np.load(labels, allow_pickle=False)).to(device)
     task = SimpleNamespace(training=training, conditional=conditional)
-    run = GanRun(task, WORKER.module(module), data, targets, batch_size, seed=seed)  # type: ignore[arg-type]
+    run = GanRun(task, WORKER.module(module), data, targets, batch_size, seed=seed, width=width)  # type: ignore[arg-type]
     snapshot_every = max(1, steps // SNAPSHOTS)
     started = time.monotonic()
     stopped = ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gankit.catalogue import Check, load_catalogue
+from gankit.catalogue import Check, Task, load_catalogue
 from grader.make_template import REFERENCE_DIR
 from grader.run_checks import CheckResult, TaskRunner
 from grader.sandbox import Worker
@@ -71,11 +71,11 @@ class SharedWorkers:
         self.sources = 0
 
     def results(
-        self, task_id: str, check_ids: Iterable[str | Check], source: str | None = None
+        self, task_id: str, check_ids: Iterable[str | Check], source: str | None = None, task: Task | None = None
     ) -> dict[str, CheckResult]:
         """{check id: result} of `check_ids` (ids, or Check objects with edited parameters) on `source` (default:
-        the reference)."""
-        task = CATALOGUE[task_id]
+        the reference); `task` replaces the catalogue's (edited budgets or thresholds)."""
+        task = task or CATALOGUE[task_id]
         if task_id not in self.workers:
             submission, inputs = self.root / f"submission-{task_id}", self.root / f"inputs-{task_id}"
             submission.mkdir()

@@ -1,0 +1,88 @@
+"""Kind `training_quality`: the scoring on real images (the trusted side), and brief training end to end on a
+reduced CPU budget, where the reference passes and the label-ignoring and mode-collapse variants fail."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from gankit.catalogue import Budget
+from gankit.classifier import load_frozen_classifier
+from gankit.common import NUM_CLASSES
+from gankit.data import load_dataset
+from grader.checks.training_quality import PER_CLASS, real_statistics, sample_scores, threshold_fraction
+from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, with_bug
+
+
+@pytest.fixture(scope="module")
+def real_samples() -> np.ndarray:
+    """100 real Fashion-MNIST test images per class, class-major, (1000, 32, 32) in [-1, 1]: a perfect GAN."""
+    images, labels = load_dataset("fashion-mnist", "test", size=32)
+    chosen = torch.cat([torch.nonzero(labels == c)[-PER_CLASS:, 0] for c in range(NUM_CLASSES)])
+    return images[chosen, 0].numpy()
+
+
+def test_real_images_score_like_real_data(real_samples: np.ndarray) -> None:
+    stats = real_statistics("fashion-mnist", 32)
+    scores = sample_scores(real_samples, conditional=True, stats=stats)
+    _, card = load_frozen_classifier("fashion-mnist", "cpu")
+    assert scores["conditional_accuracy"] == pytest.approx(card.test_accuracy, abs=0.04)
+    assert scores["fid_ratio"] < 2.0, "real images are as close to the test split as real training images"
+    assert scores["diversity"] == pytest.approx(1.0, abs=0.15)
+    assert scores["class_coverage"] == 1.0
+
+
+def test_labels_ignored_and_one_image_per_class_score_as_such(real_samples: np.ndarray) -> None:
+    stats = real_statistics("fashion-mnist", 32)
+    shuffled = real_samples[np.random.default_rng(0).permutation(len(real_samples))]
+    assert sample_scores(shuffled, conditional=True, stats=stats)["conditional_accuracy"] < 0.2
+    collapsed = np.repeat(real_samples[::PER_CLASS], PER_CLASS, axis=0)
+    scores = sample_scores(collapsed, conditional=True, stats=stats)
+    assert scores["diversity"] < 0.01 and scores["conditional_accuracy"] > 0.8
+
+
+def test_threshold_fraction_is_linear_between_zero_and_full_either_way() -> None:
+    assert threshold_fraction(0.4, zero=0.2, full=0.6) == pytest.approx(0.5)
+    assert threshold_fraction(0.9, zero=0.2, full=0.6) == 1.0 and threshold_fraction(0.1, zero=0.2, full=0.6) == 0.0
+    assert threshold_fraction(100.0, zero=200.0, full=50.0) == pytest.approx(2 / 3)
+    assert threshold_fraction(300.0, zero=200.0, full=50.0) == 0.0
+
+
+# A budget that trains in about 35 s on a 2-core CPU, and thresholds measured for it (see the README).
+REDUCED = Budget(steps=1500, batch_size=16, seconds=60, width=16)
+REDUCED_QUALITY = {
+    "conditional_accuracy": {"zero": 0.15, "full": 0.3},
+    "fid_ratio": {"zero": 400.0, "full": 200.0},
+    "diversity": {"zero": 0.1, "full": 0.4},
+}
+PROJECTION = "self.project(torch.cat([z, y], dim=1))"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("variant", "new", "expected"),
+    [
+        ("reference", None, "full"),
+        ("label-ignoring", "self.project(torch.cat([z, 0 * y], dim=1))", "zero"),
+        ("mode-collapse", "self.project(torch.cat([0 * z, y], dim=1))", "no diversity"),
+    ],
+)
+def test_brief_training_on_a_reduced_budget(
+    shared_workers: SharedWorkers, variant: str, new: str | None, expected: str
+) -> None:
+    task = CATALOGUE["cdcgan"]
+    reduced = dataclasses.replace(task, budgets={"cpu": REDUCED, "cuda": REDUCED}, quality=REDUCED_QUALITY)
+    check = next(c for c in reduced.checks if c.kind == "training_quality")
+    source = None if new is None else with_bug("cdcgan", PROJECTION, new)
+    result = shared_workers.results("cdcgan", [check], source, task=reduced)["training_quality"]
+    details = result.details
+    if expected == "full":
+        assert result.points == result.max_points, result.message
+        assert set(result.images) >= {"samples, one class per row", "losses", "D accuracy", "interpolation"}
+    elif expected == "zero":
+        assert result.points == 0 and details["conditional_accuracy"] <= 0.15, result.message
+    else:
+        assert details["diversity"] < 0.05 and 0 < result.points < result.max_points, result.message
