@@ -181,7 +181,7 @@ def print_summary(reports: list[GradeReport], seconds: float) -> None:
     width = max([len(report.name) for report in reports] + [10])
     print(f"\n{'submission':{width}s}  {'score':>13s}  {'time':>7s}  result")
     for report in reports:
-        score = f"{report.score:g} / {report.max_score:g}"
+        score = f"{report.score:.4g} / {report.max_score:g}"
         if report.previous is not None:
             result = "already graded in this folder (--regrade grades it again)"
         elif report.refused:

@@ -33,14 +33,15 @@ def headline(report: GradeReport) -> str:
     """The sentence at the top of both outputs: what was graded, and what was not."""
     if report.refused:
         return f"Submission refused before anything ran: {report.refused}"
-    parts = [f"Automatic score {report.score:g} / {report.max_score:g}."]
+    parts = [f"Automatic score {report.score:.4g} / {report.max_score:g}."]
     hidden = [n for n in report.not_graded if n["why"].startswith("hidden")]
     if report.options.public_only:
         points = sum(n["points"] for n in hidden)
         parts.append(f"PUBLIC CHECKS ONLY: {len(hidden)} hidden checks worth {points:g} points were not graded.")
     other = [n for n in report.not_graded if not n["why"].startswith("hidden")]
     if other:
-        parts.append(f"{len(other)} checks were not graded ({other[0]['why']}).")
+        count = "1 check was" if len(other) == 1 else f"{len(other)} checks were"
+        parts.append(f"{count} not graded ({other[0]['why']}).")
     manual = sum(float(entry["points"]) for entry in report.manual)  # type: ignore[arg-type]
     if manual:
         parts.append(f"{manual:g} points of written answers are graded by hand.")
