@@ -174,17 +174,10 @@ def _run_tasks(
             if left <= 1:
                 result = CheckResult(task.id, check, "failed", 0.0, "time budget of the submission exhausted")
             else:
-                result = runner.run(check, seconds=min(_check_seconds(task, check, options), left))
+                limit = runner.time_limit(check, options.check_seconds)
+                result = runner.run(check, seconds=min(limit, left))
             report.results.append(result)
             save()
-
-
-def _check_seconds(task: Task, check: Check, options: GradeOptions) -> float:
-    """A training check gets its task's budget for the device plus the time to build and score; others the
-    per-check limit."""
-    if check.kind == "training_quality" and task.budgets:
-        return task.budget(options.device).seconds * 2 + 60
-    return options.check_seconds
 
 
 def _manual_entry(task: Task, check: Check, submission: Submission) -> dict[str, object]:

@@ -76,7 +76,16 @@ class TaskRunner:
             raise LoadFailure(f"importing {self.task.student_file} stopped the worker: {error}") from None
         self._loaded_in = self.worker.starts
 
-    def run(self, check: Check, seconds: float = DEFAULT_CHECK_SECONDS) -> CheckResult:
+    def time_limit(self, check: Check, default: float = DEFAULT_CHECK_SECONDS) -> float:
+        """A training check gets its task's budget for the device twice over plus a minute to build and score;
+        every other check `default`."""
+        if check.kind == "training_quality" and self.task.budgets:
+            return self.task.budget(self.device).seconds * 2 + 60
+        return default
+
+    def run(self, check: Check, seconds: float | None = None) -> CheckResult:
+        """Run `check` within `seconds` (default: its `time_limit`)."""
+        seconds = self.time_limit(check) if seconds is None else seconds
         started = time.monotonic()
         context = CheckContext(
             task=self.task,

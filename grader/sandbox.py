@@ -261,11 +261,10 @@ class Worker:
             pass
         process.wait()
         self._kill_leftovers()
-        for stream in (self._requests,):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            self._requests.close()
+        except OSError:
+            pass  # the pipe broke when the worker died: nothing left to flush
         if self._replies is not None:
             os.close(self._replies)
             self._replies = None

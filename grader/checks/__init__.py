@@ -106,6 +106,11 @@ class CheckContext:
     def call_function(self, function: str, *args: Any, grad: bool = False, **kwargs: Any) -> dict[str, Any]:
         return self.call("call", module=self.module, function=function, args=list(args), kwargs=kwargs, grad=grad)
 
+    def put_images(self, name: str, images: np.ndarray) -> str:
+        """Images in [-1, 1] written as uint8 pixels (a quarter of float32's bytes); the worker reads them back
+        with `values.load_images`."""
+        return self.put_array(name, np.rint((images + 1.0) * 127.5).clip(0, 255).astype(np.uint8))
+
     def put_array(self, name: str, array: np.ndarray) -> str:
         """Write a large input where the worker can read it (read-only); returns the path the worker uses."""
         np.save(self.inputs_dir / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)

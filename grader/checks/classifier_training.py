@@ -23,11 +23,6 @@ ACCURACY_WEIGHT = 3.0
 EVAL_MODE_WEIGHT = 1.0
 
 
-def pixels(images: np.ndarray) -> np.ndarray:
-    """Images in [-1, 1] as uint8: a quarter of the bytes to write; the worker maps them back."""
-    return np.rint((images + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
-
-
 @check_kind("classifier_training")
 def classifier_training(ctx: CheckContext) -> Outcome:
     params = ctx.params
@@ -42,9 +37,9 @@ def classifier_training(ctx: CheckContext) -> Outcome:
         module=ctx.module,
         network=network,
         function=function,
-        images=ctx.put_array("train_images", pixels(train_x[chosen].numpy())),
+        images=ctx.put_images("train_images", train_x[chosen].numpy()),
         labels=ctx.put_array("train_labels", train_y[chosen].numpy().astype(np.int64)),
-        test_images=ctx.put_array("test_images", pixels(test_x[held_out].numpy())),
+        test_images=ctx.put_images("test_images", test_x[held_out].numpy()),
         epochs=epochs,
         seed=seed_for(ctx),
     )

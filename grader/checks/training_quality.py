@@ -83,10 +83,9 @@ def threshold_fraction(value: float, zero: float, full: float) -> float:
 
 
 def training_data(ctx: CheckContext) -> tuple[str, str]:
-    """The task's training split as uint8 pixels (N, 1, H, W) and labels, written where the worker reads them."""
+    """The task's training split (N, 1, H, W) and labels, written where the worker reads them."""
     images, labels = load_dataset(ctx.task.dataset, "train", size=ctx.task.image_size)
-    pixels = ((images + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-    return ctx.put_array("train_images", pixels), ctx.put_array("train_labels", labels.numpy())
+    return ctx.put_images("train_images", images.numpy()), ctx.put_array("train_labels", labels.numpy())
 
 
 def sample_scores(samples: np.ndarray, conditional: bool, stats: dict[str, Any]) -> dict[str, Any]:

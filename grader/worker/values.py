@@ -63,3 +63,8 @@ def describe(value: Any) -> dict[str, Any]:
     if type(value) in (int, float, bool) or type(value) in (np.float32, np.float64, np.int64, np.int32, np.bool_):
         return {"kind": "number", "value": float(value), "type": type(value).__name__}
     return {"kind": "object", "type": type(value).__name__}
+
+
+def load_images(path: str) -> torch.Tensor:
+    """uint8 pixels the parent wrote with `CheckContext.put_images` → float images in [-1, 1] on the device."""
+    return tensor(np.load(path, allow_pickle=False)).float().div_(127.5).sub_(1.0)

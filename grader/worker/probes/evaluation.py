@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 
 from ..ops import WORKER, op
-from ..values import describe, seed_everything, tensor
+from ..values import describe, load_images, seed_everything, tensor
 from .networks import build, failure, function_of, guarded
 
 
@@ -117,11 +117,6 @@ def generated_accuracy_outputs(
     return {"outputs": outputs}
 
 
-def _pixels(path: str) -> torch.Tensor:
-    """uint8 images from the parent (a quarter of float32's size on disk) → floats in [-1, 1]."""
-    return tensor(np.load(path, allow_pickle=False)).float().div_(127.5).sub_(1.0)
-
-
 @op("evaluation_train_classifier")
 def train_classifier_outputs(
     module: str,
@@ -142,7 +137,7 @@ def train_classifier_outputs(
         return {"construct": failure(error)}
     model.train()  # as a freshly built model is: build() left it in eval mode
     rng = seed_everything(seed)
-    x, y = _pixels(images), tensor(np.load(labels, allow_pickle=False))
+    x, y = load_images(images), tensor(np.load(labels, allow_pickle=False))
     try:
         trained = WORKER.attribute(module, function)(model, x, y, epochs=epochs, rng=rng)
     except Exception as error:  # noqa: BLE001
@@ -154,7 +149,7 @@ def train_classifier_outputs(
         "eval_mode": returned_module and not trained.training,
     }
     net = trained if returned_module else model
-    test = _pixels(test_images)
+    test = load_images(test_images)
 
     def logits() -> torch.Tensor:
         net.eval()

@@ -16,7 +16,7 @@ from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
 from gankit.training import GanRun, sample_images
 
 from ..ops import WORKER, op
-from ..values import seed_everything
+from ..values import load_images, seed_everything
 
 SNAPSHOTS = 8
 INTERPOLATION_STEPS = 6
@@ -70,8 +70,7 @@ def train_gan(
 ) -> dict[str, Any]:
     seed_everything(seed)
     device = torch.device(WORKER.device)
-    pixels = torch.from_numpy(np.load(images, allow_pickle=False)).to(device)  # (N, 1, H, W) uint8
-    data = pixels.float().div_(127.5).sub_(1.0)  # kept on the device: indexing beats a DataLoader
+    data = load_images(images)  # (N, 1, H, W), kept on the device: indexing beats a DataLoader
     targets = torch.from_numpy(np.load(labels, allow_pickle=False)).to(device)
     task = SimpleNamespace(training=training, conditional=conditional)
     run = GanRun(task, WORKER.module(module), data, targets, batch_size, seed=seed, width=width)  # type: ignore[arg-type]
