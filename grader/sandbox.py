@@ -352,6 +352,13 @@ class Worker:
         if self._process is None or self._process.poll() is not None:
             self.start()
 
+    def _exit_code(self) -> int | None:
+        """The worker's exit code once it ended; its pipe can close a moment before it can be reaped."""
+        try:
+            return self._process.wait(timeout=1) if self._process else None
+        except subprocess.TimeoutExpired:
+            return None
+
     def call(self, op: str, timeout: float, **args: Any) -> Any:
         self.ensure_started()
         deadline = time.monotonic() + timeout
@@ -370,7 +377,7 @@ class Worker:
             self.close()
             raise WorkerTimeout(f"no answer within {timeout:.0f} s; the worker was stopped") from None
         except (BrokenPipeError, wire.WireError, WorkerError) as error:
-            code = self._process.poll() if self._process else None
+            code = self._exit_code()
             self.close()
             detail = f" (exit code {code})" if code is not None else ""
             raise WorkerError(f"the worker process failed: {error}{detail}") from None
