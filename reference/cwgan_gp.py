@@ -17,8 +17,9 @@ from gankit.common import LATENT_DIM, NUM_CLASSES, evaluating, one_hot, sample_l
 class Generator(nn.Module):
     """G(z, y): z (B, 100) and one-hot y (B, 10) → images (B, 1, 28, 28) in [-1, 1].
 
-    The label is appended to the noise vector; a linear layer makes a 7×7 grid that two transposed
-    convolutions double to 28×28.
+    The label is appended to the noise vector, and again as 10 constant 7×7 maps to the grid the linear layer
+    makes, so the upsampling layers see the class directly (the critic's only label signal is its input
+    channels, and the class is learnt faster this way); two transposed convolutions double 7×7 to 28×28.
     """
 
     def __init__(self, latent_dim: int = LATENT_DIM, num_classes: int = NUM_CLASSES, width: int = 64) -> None:
@@ -31,7 +32,7 @@ class Generator(nn.Module):
             nn.ReLU(),
         )
         self.upsample = nn.Sequential(
-            nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),  # (B, w, 14, 14)
+            nn.ConvTranspose2d(2 * width + num_classes, width, 4, stride=2, padding=1, bias=False),  # (B, w, 14, 14)
             nn.BatchNorm2d(width),
             nn.ReLU(),
             nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),  # (B, 1, 28, 28)
@@ -42,7 +43,8 @@ class Generator(nn.Module):
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
         h = self.project(torch.cat([z, y], dim=1)).view(-1, 2 * self.width, 7, 7)  # (B, 2w, 7, 7)
-        return self.upsample(h)  # (B, 1, 28, 28)
+        label_maps = y[:, :, None, None].expand(-1, -1, 7, 7)  # (B, 10, 7, 7)
+        return self.upsample(torch.cat([h, label_maps], dim=1))  # (B, 1, 28, 28)
         # END SOLUTION
 
 

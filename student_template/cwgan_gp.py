@@ -17,8 +17,9 @@ from gankit.common import LATENT_DIM, NUM_CLASSES, evaluating, one_hot, sample_l
 class Generator(nn.Module):
     """G(z, y): z (B, 100) and one-hot y (B, 10) → images (B, 1, 28, 28) in [-1, 1].
 
-    The label is appended to the noise vector; a linear layer makes a 7×7 grid that two transposed
-    convolutions double to 28×28.
+    The label is appended to the noise vector, and again as 10 constant 7×7 maps to the grid the linear layer
+    makes, so the upsampling layers see the class directly (the critic's only label signal is its input
+    channels, and the class is learnt faster this way); two transposed convolutions double 7×7 to 28×28.
     """
 
     def __init__(self, latent_dim: int = LATENT_DIM, num_classes: int = NUM_CLASSES, width: int = 64) -> None:
