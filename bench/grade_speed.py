@@ -80,8 +80,12 @@ def main() -> None:
             trained = float(result.details.get("train_seconds", 0.0))
             print(
                 f"  {result.task} training: {trained:.1f} s in the worker ({result.details.get('steps')} steps), "
-                f"{result.seconds - trained:.1f} s data, scoring and figures"
+                f"{result.seconds - trained:.1f} s data, scoring and figures; {result.points:g} / {result.max_points:g}"
             )
+            print(f"    {result.message}")
+    for result in report.results:
+        if result.points < result.max_points:
+            print(f"short of full marks: {result.task}/{result.check.id} {result.points:g} / {result.max_points:g}")
     static = sum(r.seconds for r in report.results if r.check.kind not in ("training_quality", "classifier_training"))
     print(f"static checks, first submission: {static:.2f} s; its grade {report.score:g} / {report.max_score:g}")
     print(f"wall clock for {len(reports)} submission(s): {wall:.2f} s")
