@@ -44,7 +44,11 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # BEGIN SOLUTION
-        h = self.project(torch.cat([z, y], dim=1))  # (B, 4w * 16)
+        # The label is scaled by 5 so its 10 entries are not drowned by the 100 N(0, 1) noise entries (‖z‖ ≈ 10):
+        # Adam moves every weight by about lr per step, so the label's pre-activations then move 5× faster. On the
+        # CPU budget this lifts class accuracy at 3000 steps from 0.56 to 0.67 (seed 1: 0.52 to 0.65); a scale of
+        # 10 costs diversity.
+        h = self.project(torch.cat([z, 5.0 * y], dim=1))  # (B, 4w * 16)
         return self.upsample(h.view(-1, 4 * self.width, 4, 4))  # (B, 1, 32, 32)
         # END SOLUTION
 
