@@ -42,7 +42,7 @@ def test_reference_gets_full_marks(variants: SharedWorkers, task_id: str) -> Non
 
 
 def test_generator_that_ignores_labels(variants: SharedWorkers) -> None:
-    source = with_bug("cdcgan", "self.project(torch.cat([z, y], dim=1))", "self.project(torch.cat([z, 0 * y], dim=1))")
+    source = with_bug("cdcgan", "torch.cat([z, 5.0 * y], dim=1)", "torch.cat([z, 0 * y], dim=1)")
     results = variants.results("cdcgan", ["interface", "interpolation", "optimizers"], source)
     lost_only(results["interface"], "Generator ignores y")
     assert full(results["interpolation"]) and full(results["optimizers"])
