@@ -6,6 +6,7 @@ edits a task sees at once what to fix.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tomllib
@@ -72,11 +73,39 @@ class Task:
     def total_points(self) -> float:
         return sum(check.points for check in self.checks)
 
+    def optional_parameters(self, name: str) -> list[tuple[str, Any]]:
+        """The documented optional parameters of `name` with their defaults, in order, read from its signature
+        (`f(a, b, lam=10.0, rng=None) -> Tensor`; a class: its constructor, before the `;`)."""
+        entry = next((item for item in self.names if item["name"] == name), None)
+        if entry is None:
+            raise KeyError(f"task {self.id} names no {name}")
+        return documented_optional(entry["signature"])
+
     def budget(self, device_type: str) -> Budget:
         """The training budget for 'cpu' or 'cuda'."""
         if self.budgets is None:
             raise KeyError(f"task {self.id} has no training budget")
         return self.budgets["cuda" if device_type == "cuda" else "cpu"]
+
+
+def documented_optional(signature: str) -> list[tuple[str, Any]]:
+    """(name, default) of each keyword of the call before any `;` or `->`, as in `f(x, lam=10.0) -> T`."""
+    call = signature.split(";")[0].split("->")[0].strip()
+    try:
+        node = ast.parse(call, mode="eval").body
+    except SyntaxError as error:
+        raise ValueError(f"cannot read the signature {signature!r}: {error}") from None
+    if not isinstance(node, ast.Call):
+        raise ValueError(f"cannot read the signature {signature!r}: write it as name(arguments)")
+    return [(keyword.arg, _default(keyword.value)) for keyword in node.keywords if keyword.arg]
+
+
+def _default(node: ast.expr) -> Any:
+    """A literal default as its value; a name (`generator_loss=generator_loss_nonsaturating`) as its text."""
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return ast.unparse(node)
 
 
 def _field_path(error: jsonschema.ValidationError) -> str:
@@ -165,3 +194,10 @@ def load_catalogue(tasks_dir: Path = TASKS_DIR) -> dict[str, Task]:
     """Every task under `tasks_dir`, by id, in folder order."""
     folders = sorted(p.parent for p in tasks_dir.glob("*/task.toml"))
     return {folder.name: load_task(folder) for folder in folders}
+
+
+def documented_required(signature: str) -> list[str]:
+    """The plain parameter names of the call before any `;` or `->` (`f(x, y, lam=10.0) -> T`: x and y), which
+    the grader passes by position; `documented_optional` gives the rest."""
+    call = ast.parse(signature.split(";")[0].split("->")[0].strip(), mode="eval").body
+    return [argument.id for argument in getattr(call, "args", []) if isinstance(argument, ast.Name)]

@@ -18,6 +18,7 @@ import torch.nn as nn
 
 from gankit.catalogue import Task
 from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
+from gankit.signature import RNG, call, documented_values, parameters
 
 
 def build_networks(
@@ -34,11 +35,8 @@ def build_networks(
 
 
 def _accepts_keyword(cls: type, name: str) -> bool:
-    try:
-        parameters = inspect.signature(cls).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    found = parameters(cls) or []
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in found)
 
 
 def build_optimizers(
@@ -74,10 +72,14 @@ class GanRun:
     batch_size: int
     seed: int = 0
     width: int | None = None  # None: the networks' own default
+    # train_step's documented optional parameters (name, default); None: read from the task's signature
+    step_optional: list[tuple[str, Any]] | None = None
     history: list[dict[str, float]] = field(default_factory=list)
     snapshots: list[tuple[float, torch.Tensor]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if self.step_optional is None:
+            self.step_optional = self.task.optional_parameters("train_step")
         device = self.images.device
         torch.manual_seed(self.seed)
         self.G, self.D = build_networks(self.task, self.module, device, self.width)
@@ -116,7 +118,9 @@ class GanRun:
         args: list[Any] = [self.G, self.D, self.opt_G, self.opt_D, reals]
         if self.task.conditional:
             args.append(labels)
-        result = self.module.train_step(*args, rng=self.rng, **self.task.training.get("step_kwargs", {}))
+        given = {**self.task.training.get("step_kwargs", {}), RNG: self.rng}
+        optional = documented_values(self.step_optional, given, self.module)
+        result = call(self.module.train_step, args, optional)
         record = {"step": self.step + 1, "epoch": (self.step + 1) / self.steps_per_epoch, **result}
         self.history.append(record)
         return record

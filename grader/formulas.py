@@ -17,30 +17,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from grader.worker.trusted import (
+    bce_discriminator,
+    minimax_generator,
+    nonsaturating_generator,
+    wasserstein_critic,
+    wasserstein_generator,
+)
+
 Function = Callable[..., torch.Tensor]
-
-
-def bce_discriminator(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """Mean BCE of the real batch against 1 plus mean BCE of the fake batch against 0, each over its own batch."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def nonsaturating_generator(fake_logits: torch.Tensor) -> torch.Tensor:
-    """−mean log σ(l) = mean softplus(−l): BCE of the fakes against 1."""
-    return F.softplus(-fake_logits).mean()
-
-
-def minimax_generator(fake_logits: torch.Tensor) -> torch.Tensor:
-    """mean log(1 − σ(l)) = −mean softplus(l): the saturating loss of the original game."""
-    return -F.softplus(fake_logits).mean()
-
-
-def wasserstein_critic(score_real: torch.Tensor, score_fake: torch.Tensor) -> torch.Tensor:
-    return score_fake.mean() - score_real.mean()
-
-
-def wasserstein_generator(score_fake: torch.Tensor) -> torch.Tensor:
-    return -score_fake.mean()
 
 
 def optimal_discriminator(p_data: torch.Tensor, p_g: torch.Tensor) -> torch.Tensor:
@@ -73,6 +58,7 @@ class Formula:
     elementwise: bool = False  # the result has the inputs' shape (else it is one number)
     scales: tuple[float, ...] = (1.0,)  # constant factors accepted in place of the formula itself
     confusions: tuple[Confusion, ...] = ()
+    network: str | None = None  # "D" or "G": whose loss it is, for the train_step check; None: not a loss
 
 
 def _concatenated_bce(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -104,6 +90,7 @@ _FORMULAS = (
                 "the targets are swapped: real logits go with target 1, fake logits with target 0",
             ),
         ),
+        network="D",
     ),
     Formula(
         "bce_generator_nonsaturating",
@@ -119,6 +106,7 @@ _FORMULAS = (
                 "non-saturating loss uses target 1: −mean log σ(l)",
             ),
         ),
+        network="G",
     ),
     Formula(
         "minimax_generator",
@@ -137,6 +125,7 @@ _FORMULAS = (
                 "the sign is flipped: G minimises mean log(1 − σ(l)), which is −BCE of the fake logits against 0",
             ),
         ),
+        network="G",
     ),
     Formula(
         "wasserstein_critic",
@@ -154,6 +143,7 @@ _FORMULAS = (
                 f"it averages the real and fake batches together: {_OWN_BATCH}",
             ),
         ),
+        network="D",
     ),
     Formula(
         "wasserstein_generator",
@@ -167,6 +157,7 @@ _FORMULAS = (
                 "the sign is flipped: the generator minimises −mean score_fake (it pushes the scores up)",
             ),
         ),
+        network="G",
     ),
     Formula(
         "optimal_discriminator",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gankit.catalogue import Check, Task
+from grader.advice import with_advice
 from grader.checks import CheckContext, Outcome, load_all
 from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError, WorkerTimeout
 from grader.validate import Invalid
@@ -106,7 +107,7 @@ class TaskRunner:
         except WorkerError as error:
             outcome = Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
         except StudentError as error:
-            outcome = Outcome(0.0, f"your code raised {error}")
+            outcome = Outcome(0.0, f"your code raised {error.kind}: {with_advice(str(error).split(': ', 1)[-1])}")
         except Invalid as error:
             outcome = Outcome(0.0, str(error))
         except Exception as error:  # noqa: BLE001 - a fault of the grader itself must not end the grade

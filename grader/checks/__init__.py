@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from gankit.catalogue import Check, Task
+from grader.advice import with_advice
 from grader.sandbox import SANDBOX_INPUTS, StudentError, Worker
 
 CHECKS: dict[str, Callable[[CheckContext], Outcome]] = {}
@@ -51,20 +52,40 @@ class Outcome:
 
 
 class Criteria:
-    """Partial credit: weighted criteria, each passed or failed with the sentence that says what to fix."""
+    """Partial credit: weighted criteria, each passed or failed with the sentence that says what to fix.
+
+    A criterion marked `primary` is about the property its check exists for (a penalty's value, a loss's
+    gradient, which network an update moves). A failed primary criterion halves what the others earn, so it
+    costs at least half of the check, while a side property (dtype, device, messages, unusual inputs) costs
+    only its weight's share (SPEC: severity). A tip is advice for code that earns its points all the same.
+    """
+
+    PRIMARY_FAILURE_FACTOR = 0.5
 
     def __init__(self) -> None:
-        self._items: list[tuple[float, bool, str]] = []
+        self._items: list[tuple[float, bool, str, bool]] = []
+        self._tips: list[str] = []
 
-    def add(self, weight: float, passed: bool, failure: str) -> bool:
-        self._items.append((weight, bool(passed), failure))
+    def add(self, weight: float, passed: bool, failure: str, *, primary: bool = False) -> bool:
+        self._items.append((weight, bool(passed), failure, primary))
         return bool(passed)
 
+    def tip(self, sentence: str) -> None:
+        self._tips.append(sentence)
+
+    @property
+    def fraction(self) -> float:
+        total = sum(weight for weight, _, _, _ in self._items) or 1.0
+        earned = sum(weight for weight, passed, _, _ in self._items if passed)
+        primary_failed = any(primary and not passed for _, passed, _, primary in self._items)
+        return earned / total * (self.PRIMARY_FAILURE_FACTOR if primary_failed else 1.0)
+
     def outcome(self, success: str) -> Outcome:
-        total = sum(weight for weight, _, _ in self._items) or 1.0
-        earned = sum(weight for weight, passed, _ in self._items if passed)
-        failures = [failure for _, passed, failure in self._items if not passed]
-        return Outcome(earned / total, "; ".join(dict.fromkeys(failures)) if failures else success)
+        failures = [failure for _, passed, failure, _ in self._items if not passed]
+        message = "; ".join(dict.fromkeys(failures)) if failures else success
+        if self._tips:
+            message += " (tip: " + "; ".join(dict.fromkeys(self._tips)) + ")"
+        return Outcome(self.fraction, message)
 
 
 @dataclass
@@ -119,4 +140,4 @@ class CheckContext:
 
 
 def student_error_message(error: StudentError, what: str) -> str:
-    return f"{what} raised {error.kind}: {str(error).split(': ', 1)[-1][:300]}"
+    return f"{what} raised {error.kind}: {with_advice(str(error).split(': ', 1)[-1])}"

@@ -7,7 +7,13 @@ default 1e-6), and `experiments`: a list of {name, source, eps, steps, zero, ful
 inputs are (`SOURCES`: "test 4s", "uniform noise in [-1, 1]", "all-black image", "all-white image"). An image
 succeeds when it stays within ‖x_adv − x‖∞ ≤ eps and [-1, 1] and the classifier assigns it the target; an
 experiment's success rate earns nothing at `zero`, everything at `full`, linearly between. The check's fraction
-is the mean over experiments; one experiment that fails (an exception, an invalid value) costs its share only.
+is the mean over experiments.
+
+Severity (SPEC): the check exists for the attack's success within the bounds, so two faults are primary and
+halve what the experiments earned: images that leave the eps ball or [-1, 1] (in any experiment), and an
+experiment the attack ran on without earning anything (it does not reach the target). An experiment the attack
+could not run at all (an exception, an unusable result, say on a batch of one image) is a side fault and costs
+that experiment's share only.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import torch
 
 from gankit.classifier import predict
 from gankit.data import load_dataset
-from grader.checks import CheckContext, Outcome, check_kind
+from grader.checks import CheckContext, Criteria, Outcome, check_kind
 from grader.checks.interface import entry, frozen_classifier, returned_tensor, seed_for
+from grader.checks.probing import explain
 from grader.validate import Invalid
 
 # Images per experiment: the reference turns 189 of the 196 test 4s into 9s, and a random 40 of them fall below
@@ -67,17 +74,36 @@ def scale(rate: float, zero: float, full: float) -> float:
 
 @dataclass
 class Result:
-    """One experiment's share earned, what happened ("test 4s: 40% became 9s"), and what to fix (or None)."""
+    """One experiment's share earned, what happened ("test 4s: 40% became 9s"), what to fix (or None), and
+    whether it shows a primary fault (see the module's docstring)."""
 
     fraction: float
     summary: str
     hint: str | None = None
+    primary_fault: bool = False
 
 
 BOUNDS_HINT = (
     "images outside ‖x_adv − x‖∞ ≤ eps or [-1, 1] count as failures: project onto the eps ball and clamp to "
     "[-1, 1] after every step"
 )
+
+
+def _inputs(ctx: CheckContext) -> str:
+    """What the grader passes, for the advice on an exception."""
+    size = ctx.task.image_size
+    return (
+        f"model mapping (B, 1, {size}, {size}) to logits (B, 10), x float32 (B, 1, {size}, {size}) in [-1, 1] with "
+        "B from 1 up (the all-black image is a batch of one), target an int, eps a float, steps an int"
+    )
+
+
+def _adversarial(ctx: CheckContext, output: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """x_adv from the reply; `Invalid`, with advice, when the attack raised or returned something unusable."""
+    what = "targeted_attack(model, x, target, eps, steps)"
+    if isinstance(output, dict) and output.get("kind") == "error":
+        raise Invalid(explain(what, str(output.get("error")), str(output.get("message", "")), _inputs(ctx)))
+    return returned_tensor(output, what, shape)
 
 
 def run_experiment(ctx: CheckContext, experiment: dict[str, Any], index: int) -> Result:
@@ -100,9 +126,10 @@ def run_experiment(ctx: CheckContext, experiment: dict[str, Any], index: int) ->
         seed=seed_for(ctx),
     )
     try:
-        x_adv = returned_tensor(entry(reply, "output"), "targeted_attack(model, x, target, eps, steps)", x.shape)
+        x_adv = _adversarial(ctx, entry(reply, "output"), x.shape)
     except Invalid as error:
-        # Experiments differ in batch size; written as B, one fault reads as one hint, not one per experiment.
+        # A side fault: this experiment's share only. Experiments differ in batch size; written as B, one fault
+        # reads as one hint, not one per experiment.
         return Result(0.0, f"{source}: no usable result", str(error).replace(f"({len(x)}, ", "(B, "))
     change = np.abs(x_adv.astype(np.float64) - x).reshape(len(x), -1).max(axis=1)
     flat = x_adv.reshape(len(x), -1)
@@ -113,20 +140,24 @@ def run_experiment(ctx: CheckContext, experiment: dict[str, Any], index: int) ->
     summary = f"{source}: {rate:.0%} became {target}s"
     broken = int((~valid).sum())
     if broken:
-        return Result(fraction, f"{summary} ({broken} of {len(x)} broke the bounds)", BOUNDS_HINT)
+        return Result(fraction, f"{summary} ({broken} of {len(x)} broke the bounds)", BOUNDS_HINT, primary_fault=True)
     if fraction < 1.0:
         hint = (
             f"step against the sign of the gradient of CE(model(x_adv), {target}) (a targeted attack descends the "
             "loss of the target class) with a step size that can reach the edge of the ball"
         )
-        return Result(fraction, summary, hint)
+        return Result(fraction, summary, hint, primary_fault=fraction <= 0.0)
     return Result(fraction, summary)
 
 
 @check_kind("attack")
 def attack(ctx: CheckContext) -> Outcome:
+    """The mean of what the experiments earned, halved by a primary fault: leaving the eps ball or [-1, 1], or an
+    experiment that earns nothing."""
     results = [run_experiment(ctx, experiment, i) for i, experiment in enumerate(ctx.params["experiments"])]
     fraction = float(np.mean([result.fraction for result in results]))
+    if any(result.primary_fault for result in results):
+        fraction *= Criteria.PRIMARY_FAILURE_FACTOR
     summaries = "; ".join(result.summary for result in results)
     hints = list(dict.fromkeys(result.hint for result in results if result.hint))
     if not hints:

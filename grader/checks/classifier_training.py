@@ -1,11 +1,11 @@
-"""Kind `classifier_training`: train a fresh student network with the student's training function in the sandbox,
-then score its test accuracy here.
+"""Kind `classifier_training`: train a fresh student network with the student's training function in the sandbox, then
+score its test accuracy here.
 
-params: `network` (the class, built with defaults), `function` (called as `function(model, images, labels,
-epochs=epochs, rng=generator)`), `epochs`, `train_images` (how many training images of the task's data set),
-`image_size`, `threshold` (the test accuracy that earns full marks). The worker returns only logits on test
-images; the accuracy is computed here. Credit: accuracy 3/4, linear from chance (1/10) to `threshold`; the
-model coming back as an nn.Module in eval mode 1/4.
+params: `network` (the class, built with defaults), `function` (called as `function(model, images, labels)` with
+`epochs`, `rng` and its other documented optional parameters where its signature takes them), `epochs`,
+`train_images` (how many training images of the task's data set), `image_size`, `threshold` (the test accuracy that
+earns full marks). The worker returns only logits on test images; the accuracy is computed here. Credit: accuracy
+3/4, linear from chance (1/10) to `threshold`; the model coming back as an nn.Module in eval mode 1/4.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def classifier_training(ctx: CheckContext) -> Outcome:
         labels=ctx.put_array("train_labels", train_y[chosen].numpy().astype(np.int64)),
         test_images=ctx.put_images("test_images", test_x[held_out].numpy()),
         epochs=epochs,
+        optional=ctx.task.optional_parameters(function),
         seed=seed_for(ctx),
     )
     try:

@@ -1,22 +1,27 @@
 """Kind `gradient_penalty`: the WGAN-GP penalty on critics whose input gradient is known in closed form.
 
-The worker calls the student's `penalty(critic, real, fake, y, lam, rng)` on grader-made critics that record
+The worker calls the student's `penalty(critic, real, fake, y, lam=…, rng=…)` (the optional arguments its
+signature accepts; one without `lam` is judged at the documented λ), with `fake` detached and again attached
+to a graph, on grader-made critics that record
 their inputs: linear ones, C = <w, x> + <u, y>, where the penalty is λ(‖w‖ − 1)² for any ε, and a quadratic
 one, C = ½·s·‖x‖² + <u, y>, whose gradient s·x̂ differs per sample, so the value can be recomputed from the
 recorded x̂. From the same records: one ε per sample on the segment real–fake, labels passed through. The
 linear critic's weights give the penalty's own gradient, d/dw λ(‖w‖ − 1)², which exists only with
-create_graph. Each property is a criterion of its own, so one mistake costs its share and names itself.
+create_graph. Each property is a criterion of its own, so one mistake names itself; a mistake in the penalty's
+own properties costs at least half of the check (primary criteria), handling only one of detached and attached
+fakes costs a small share.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
 
 from grader import validate
+from grader.advice import with_advice
 from grader.checks import CheckContext, Criteria, Outcome, check_kind
 from grader.validate import Invalid
 
@@ -34,16 +39,14 @@ class Case:
     batch: int
     w_norm: float  # 0: the quadratic critic
     lam: float
-    fake_attached: bool
 
 
 def _cases(lam: float) -> list[Case]:
     return [
-        Case("linear", 8, 1.6, lam, False),
+        Case("linear", 8, 1.6, lam),
         # ‖w‖ < 1 tells a two-sided penalty from max(0, ‖g‖ − 1)², a different λ one that ignores `lam`.
-        Case("linear_small", 8, 0.5, lam / 4, False),
-        Case("quadratic", 32, 0.0, lam, False),
-        Case("attached", 5, 1.6, lam, True),
+        Case("linear_small", 8, 0.5, lam / 4),
+        Case("quadratic", 32, 0.0, lam),
     ]
 
 
@@ -64,8 +67,7 @@ def _inputs(ctx: CheckContext, case: Case, size: int) -> dict[str, Any]:
         "w": w.astype(np.float32),
         "u": rng.normal(size=NUM_CLASSES).astype(np.float32),
         "scale": 0.0 if case.w_norm else QUADRATIC_SCALE,
-        "lam": case.lam,
-        "fake_attached": case.fake_attached,
+        "given": {"lam": case.lam},
     }
 
 
@@ -104,6 +106,7 @@ def _linear_grads(w: torch.Tensor, batch: int) -> torch.Tensor:
 class Reading:
     """One case as the parent reads it: which formula its value matches, or why the case gave nothing usable."""
 
+    lam: float = DEFAULT_LAM  # the λ the value is judged at: the case's, or the default where lam was left out
     error: str | None = None
     value: float | None = None
     axes: str | None = None  # a key of NORM_AXES; None: the value matches no known formula
@@ -127,7 +130,7 @@ def _is_tensor(described: Any, shape: tuple[int, ...]) -> bool:
 def _read(result: Any, case: Case, inputs: dict[str, Any], size: int, function: str) -> Reading:
     if not isinstance(result, dict):
         raise Invalid("the gradient-penalty probe returned something unreadable")
-    reading = Reading()
+    reading = Reading(lam=case.lam)
     shape = (case.batch, 1, size, size)
     calls = result.get("calls")
     # The interpolates are the last batch-sized input the critic saw (a student may also score real and fake).
@@ -139,7 +142,7 @@ def _read(result: Any, case: Case, inputs: dict[str, Any], size: int, function: 
         if _is_tensor(last.get("y"), (case.batch, NUM_CLASSES)):
             reading.y_seen = validate.tensor(last["y"], "the critic's labels", (case.batch, NUM_CLASSES))
     if "error" in result:
-        reading.error = f"{function} raised {str(result['error'])[:300]}"
+        reading.error = f"{function} raised {with_advice(str(result['error']))}"
         return reading
     try:
         reading.value = validate.scalar(result.get("value"), f"the value of {function}")
@@ -191,7 +194,7 @@ def _gradient_problem(reading: Reading, case: Case, inputs: dict[str, Any]) -> s
     if not reading.known:
         return None  # a value of no known formula has no known gradient; the value criteria say so
     w = torch.from_numpy(inputs["w"]).double().requires_grad_(True)
-    value = _formula(_linear_grads(w, case.batch), case.lam, NORM_AXES[reading.axes], reading.mistake)
+    value = _formula(_linear_grads(w, case.batch), reading.lam, NORM_AXES[reading.axes], reading.mistake)
     (expected,) = torch.autograd.grad(value, w)
     expected = expected.numpy()
     if not np.allclose(reading.grad_w, expected, rtol=1e-3, atol=1e-5 * max(np.abs(expected).max(), 1e-3)):
@@ -214,20 +217,48 @@ UNKNOWN_VALUE = (
 )
 
 
+def _read_modes(
+    result: Any, case: Case, inputs: dict[str, Any], size: int, function: str, default_lam: float
+) -> tuple[Reading, Reading]:
+    """The case read with `fake` detached and attached; a penalty without `lam` is judged at its default."""
+    if not isinstance(result, dict):
+        raise Invalid("the gradient-penalty probe returned something unreadable")
+    readings = []
+    for mode in ("detached", "attached"):
+        reply = result.get(mode)
+        dropped = reply.get("dropped") if isinstance(reply, dict) else None
+        lam_dropped = isinstance(dropped, list) and "lam" in dropped
+        readings.append(_read(reply, replace(case, lam=default_lam) if lam_dropped else case, inputs, size, function))
+    return readings[0], readings[1]
+
+
 @check_kind("gradient_penalty")
 def gradient_penalty(ctx: CheckContext) -> Outcome:
+    """Primary: the value on each critic (the formula, its norm's axes, the gradient taken at the interpolates),
+    one ε per sample on the segment, the gradient reaching the critic's weights, the labels passed through.
+    Side: the same result whether `fake` arrives detached or attached to G's graph."""
     function = ctx.params.get("function", "get_gradient_regularisation")
     lam = float(ctx.params.get("lam", DEFAULT_LAM))
+    default_lam = float(dict(ctx.task.optional_parameters(function)).get("lam", DEFAULT_LAM))
     size = ctx.task.image_size
     cases = {case.name: case for case in _cases(lam)}
     inputs = {name: _inputs(ctx, case, size) for name, case in cases.items()}
-    results = ctx.call("gradient_penalty", module=ctx.module, function=function, cases=list(inputs.values()))
+    results = ctx.call(
+        "gradient_penalty",
+        module=ctx.module,
+        function=function,
+        cases=list(inputs.values()),
+        optional=ctx.task.optional_parameters(function),
+    )
     if not isinstance(results, list) or len(results) != len(cases):
         raise Invalid("the gradient-penalty probe returned something unreadable")
-    readings = {
-        name: _read(result, cases[name], inputs[name], size, function)
+    modes = {
+        name: _read_modes(result, cases[name], inputs[name], size, function, default_lam)
         for name, result in zip(cases, results, strict=True)
     }
+    # The math is judged on fakes as train_step detaches them, or attached where only that works: which of the
+    # two a penalty handles is its own side criterion.
+    readings = {name: detached if detached.error is None else attached for name, (detached, attached) in modes.items()}
     ran = {name: reading for name, reading in readings.items() if reading.error is None}
     first_error = next((r.error for r in readings.values() if r.error), None)
     linear = [readings[name] for name in LINEAR]
@@ -242,11 +273,13 @@ def gradient_penalty(ctx: CheckContext) -> Outcome:
         1.0,
         all(r.known and r.mistake == "none" for r in linear),
         linear_error or mistake or UNKNOWN_VALUE,
+        primary=True,
     )
     criteria.add(
         1.0,
         any(r.known for r in valued) and all(r.axes in (None, "all") for r in valued),
         linear_error or (WRONG_AXES if any(r.known for r in valued) else UNKNOWN_VALUE),
+        primary=True,
     )
     quadratic = readings["quadratic"]
     criteria.add(
@@ -255,13 +288,14 @@ def gradient_penalty(ctx: CheckContext) -> Outcome:
         quadratic.error
         or "on a critic whose gradient changes with x the penalty is wrong: take the gradient of "
         "critic(x̂, y).sum() with respect to x̂ itself, at the interpolates",
+        primary=True,
     )
     eps_problems = [_eps_problem(r, inputs[name]) for name, r in ran.items()]
     eps_problem = next((problem for problem in eps_problems if problem), None) if ran else first_error
-    criteria.add(1.0, eps_problem is None, eps_problem or "")
+    criteria.add(1.0, eps_problem is None, eps_problem or "", primary=True)
     gradient_problems = [_gradient_problem(readings[name], cases[name], inputs[name]) for name in LINEAR]
     gradient_problem = next((problem for problem in gradient_problems if problem), None)
-    criteria.add(1.0, gradient_problem is None, gradient_problem or "")
+    criteria.add(1.0, gradient_problem is None, gradient_problem or "", primary=True)
     labels_ok = bool(ran) and all(
         r.y_seen is not None and np.allclose(r.y_seen, inputs[name]["y"], atol=1e-6) for name, r in ran.items()
     )
@@ -269,16 +303,16 @@ def gradient_penalty(ctx: CheckContext) -> Outcome:
         0.5,
         labels_ok,
         first_error if not ran else "pass the labels through: call critic(x_hat, y) with the y you were given",
+        primary=True,
     )
-    attached, reference = readings["attached"], readings["linear"]
+    both = [(detached, attached) for detached, attached in modes.values()]
+    mode_error = next((r.error for pair in both for r in pair if r.error), None)
     criteria.add(
         0.5,
-        attached.error is None
-        and reference.error is None
-        and (attached.axes, attached.mistake) == (reference.axes, reference.mistake),
-        attached.error
-        or "the penalty must give the same result when fake still requires grad (it comes straight from G) and "
-        "for other batch sizes: detach real and fake before mixing them",
+        all(d.error is None and a.error is None and (d.axes, d.mistake) == (a.axes, a.mistake) for d, a in both),
+        (mode_error if mode_error and ran else None)
+        or "the penalty must give the same result whether fake is detached or still attached to G's graph: "
+        "detach real and fake before mixing them, then x_hat.requires_grad_(True)",
     )
     return criteria.outcome(
         "the gradient penalty is exact, one ε per sample, norm over all non-batch dimensions, "

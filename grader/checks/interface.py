@@ -4,9 +4,11 @@ Each parameter has one meaning, and a criterion (or a few) follows from each one
 reuses a parameter needs no code here:
 - `networks`: classes to construct with default arguments and call on grader-chosen inputs. The role comes from
   the name (`ROLES`): a generator gives (B, 1, H, W) float32 in [-1, 1] (for a conditional task it must use y and
-  take soft label vectors); a discriminator or critic gives float32 scores (B,) (conditional: they depend on y);
-  a classifier gives logits (B, 10) and `features(x)` (B, F) for each of `image_sizes`.
-- `unbounded_scores`: a critic's scores are not squashed into [0, 1].
+  take soft label vectors, and two soft vectors with the same argmax must give other images); a discriminator
+  or critic gives float32 scores (B,) (conditional: they depend on y) that are not squashed into [-1, 1] by a
+  sigmoid or tanh, judged with its weights scaled up; a classifier gives logits (B, 10) and `features(x)` (B, F)
+  for each of `image_sizes`.
+- `layers`: {network: [module class names]} each network must contain (`nn.ConvTranspose2d` for DCGAN's G).
 - `functions`: each name has a contract in `FUNCTIONS` (generate, interpolate, make_optimizers, targeted_attack,
   optimal_discriminator, gan_value, optimal_value, extract_features, tsne_embedding, generated_accuracy).
 - `endpoints`: interpolate's first and last images are G(z0, y0) and G(z1, y1) mapped to [0, 1].
@@ -17,8 +19,13 @@ reuses a parameter needs no code here:
 - `generators`, `expected`: generated_accuracy's grader-made generators (`POOL_GENERATORS`); `expected` states
   what they are built to give, and the grader recomputes it with its own frozen classifier on the same images.
 - `tolerance`: slack on targeted_attack's bounds.
-A network's criteria weigh 1 each; a function's contract criteria weigh 1 each, and a parameter's criterion
-what its docstring below says. Nothing the worker sends is trusted: every value passes `grader.validate`.
+- `signatures`: every name of the task accepts its documented optional parameters (`rng`, `lam`, `width`, …),
+  by the rules the grader calls it with (`gankit.signature.fit`); a small share of the check
+  (`SIGNATURE_WEIGHT`), as the other checks call a function without what it lacks (SPEC).
+Optional arguments are passed only where the student's function takes them; what needs one it lacks (generate's
+replay without rng) is not judged. A criterion weighs 1 unless its docstring below says otherwise; the primary
+ones (SPEC: severity; `Criteria`) are named in each docstring. Nothing the worker sends is trusted: every value
+passes `grader.validate`.
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from gankit.catalogue import documented_required
 from gankit.classifier import load_frozen_classifier, predict
 from gankit.common import LATENT_DIM, NUM_CLASSES
 from gankit.data import load_dataset
+from gankit.signature import RNG
 from grader import validate
+from grader.advice import with_advice
 from grader.checks import CheckContext, Criteria, Outcome, check_kind, student_error_message
 from grader.sandbox import StudentError
 from grader.validate import Invalid
@@ -46,8 +56,15 @@ CHANGE_TOLERANCE = 1e-6  # outputs that differ by less are "the same"
 ENDPOINT_TOLERANCE = 2e-3  # half a grey level of 256: batch composition may change G's float rounding
 INTERPOLATION_STEPS = 4  # not the default 6, so a hard-coded 8 shows
 MESSAGE_CHARS = 300
+# A scorer's weights are scaled by these before its scores are judged for squashing: 10 already lifts a correct
+# critic's scores far beyond 1 (at least 15 for every width, norm layer and seed tried), 100 where 10 did not.
+WEIGHT_SCALES = [10.0, 100.0]
+SOFT_MIXES = ("mostly", "partly")  # a 0.9/0.1 and a 0.6/0.4 mix of the same two classes (one argmax)
+SIGNATURE_WEIGHT = 0.5
+LAYER_PURPOSES = {"ConvTranspose2d": "upsample with"}  # how a missing layer's sentence reads; default "use"
 
 ROLES = {"Generator": "generator", "Discriminator": "scorer", "Critic": "scorer", "Classifier": "classifier"}
+SCORES = {"Discriminator": "logits", "Critic": "raw scores"}  # what each scorer returns, in its message
 
 
 # ---- reading the worker's replies ------------------------------------------------------------------------------
@@ -65,11 +82,19 @@ def entry(reply: Any, *path: str | int) -> Any:
     return reply
 
 
+def dropped(reply: Any) -> list[str]:
+    """The documented optional parameters the probed function lacks, as the worker reports them."""
+    found = entry(reply, "dropped")
+    return [str(name) for name in found] if isinstance(found, list) else []
+
+
 def raised(described: Any, what: str) -> Any:
     """`described` unless it reports an exception of the student's code, which becomes `Invalid`."""
     if isinstance(described, dict) and described.get("kind") == "error":
-        error, message = str(described.get("error"))[:80], str(described.get("message"))[:MESSAGE_CHARS]
-        raise Invalid(message if error == "contract" else f"{what} raised {error}: {message}")
+        error, message = str(described.get("error"))[:80], str(described.get("message"))
+        if error == "contract":
+            raise Invalid(message[:MESSAGE_CHARS])
+        raise Invalid(f"{what} raised {error}: {with_advice(message, MESSAGE_CHARS)}")
     return described
 
 
@@ -90,13 +115,13 @@ def dtype_of(described: Any) -> str:
     return dtype if isinstance(dtype, str) else "an unknown dtype"
 
 
-def judge(criteria: Criteria, weight: float, test: Callable[[], str | None]) -> bool:
+def judge(criteria: Criteria, weight: float, test: Callable[[], str | None], primary: bool = False) -> bool:
     """One criterion: `test` returns None when it holds, else the sentence that says what to fix."""
     try:
         problem = test()
     except Invalid as error:
         problem = str(error)
-    return criteria.add(weight, problem is None, problem or "")
+    return criteria.add(weight, problem is None, problem or "", primary=primary)
 
 
 def readable(read: Callable[[], object]) -> Callable[[], None]:
@@ -108,9 +133,10 @@ def readable(read: Callable[[], object]) -> Callable[[], None]:
     return test
 
 
-def fail_all(criteria: Criteria, weights: list[float], problem: str) -> None:
-    for weight in weights:
-        criteria.add(weight, False, problem)
+def fail_all(criteria: Criteria, weights: list[float], problem: str, primary: bool = False) -> None:
+    """Every criterion failed for one reason (nothing could be tried); `primary`: one of them is primary."""
+    for index, weight in enumerate(weights):
+        criteria.add(weight, False, problem, primary=primary and index == 0)
 
 
 def seed_for(ctx: CheckContext) -> int:
@@ -129,6 +155,16 @@ def construct_failure(reply: Any, name: str) -> str | None:
     except Invalid as error:
         return str(error)
     return f"{name}() with default arguments could not be built"
+
+
+def call_failure(described: Any, what: str) -> str | None:
+    """Why the first call of the student's code raised, or None: every criterion that needs its output then
+    fails with this one sentence."""
+    try:
+        raised(described, what)
+    except Invalid as error:
+        return str(error)
+    return None
 
 
 def in_range(array: np.ndarray, low: float, high: float) -> bool:
@@ -166,23 +202,27 @@ def network_named(ctx: CheckContext, role: str) -> str:
 # ---- networks ----------------------------------------------------------------------------------------------------
 
 
-def check_generator(ctx: CheckContext, criteria: Criteria, name: str) -> None:
-    """Shape (B, 1, H, W) also for a batch of one; float32 in [-1, 1]; conditional: uses y, takes soft labels."""
+def check_generator(ctx: CheckContext, criteria: Criteria, name: str) -> Any:
+    """Shape (B, 1, H, W) (primary: with construction, what a generator exists for); the same for a batch of one
+    in eval mode; float32 in [-1, 1]; conditional: uses y, takes soft labels in range, and two soft labels with
+    one argmax give other images (label interpolation needs the soft vector, not its argmax). Returns the reply."""
     size, conditional = ctx.task.image_size, ctx.task.conditional
     z = ctx.rng.standard_normal((BATCH, LATENT_DIM)).astype(np.float32)
     labels, other = class_pairs(ctx, BATCH) if conditional else (None, None)
     reply = ctx.call(
         "interface_generator", module=ctx.module, name=name, z=z, labels=labels, other=other, seed=seed_for(ctx)
     )
-    weights = [1.0, 1.0] + ([1.0, 1.0] if conditional else [])
-    problem = construct_failure(reply, name)
-    if problem:
-        fail_all(criteria, weights, problem)
-        return
     call = f"{name}(z, y)" if conditional else f"{name}(z)"
+    problem = construct_failure(reply, name) or call_failure(entry(reply, "batch"), call)
+    if problem:
+        fail_all(criteria, [1.0] * (6 if conditional else 3), problem, primary=True)
+        return reply
 
     def shape() -> str | None:
         returned_tensor(reply.get("batch"), f"{call} for a batch of {BATCH}", (BATCH, 1, size, size))
+        return None
+
+    def single() -> str | None:
         returned_tensor(reply.get("single"), f"{call} for a batch of 1 (in eval mode)", (1, 1, size, size))
         return None
 
@@ -195,17 +235,18 @@ def check_generator(ctx: CheckContext, criteria: Criteria, name: str) -> None:
             return f"{name}'s images must lie in [-1, 1]: end with tanh"
         return None
 
-    judge(criteria, 1.0, shape)
+    judge(criteria, 1.0, shape, primary=True)
+    judge(criteria, 1.0, single)
     judge(criteria, 1.0, values)
     if not conditional:
-        return
+        return reply
 
     def uses_labels() -> str | None:
-        first = returned_tensor(reply.get("batch"), call)
-        second = returned_tensor(reply.get("other_labels"), f"{call} with other labels")
-        if same(first, second):
-            return f"{name} ignores y: the same z with other labels gives the same images: feed y into the network"
-        return None
+        return label_problem(
+            reply,
+            call,
+            f"{name} ignores y: the same z with other labels gives the same images: feed y into the network",
+        )
 
     def soft() -> str | None:
         images = returned_tensor(reply.get("soft_labels"), f"{call} with soft label vectors", (BATCH, 1, size, size))
@@ -213,18 +254,37 @@ def check_generator(ctx: CheckContext, criteria: Criteria, name: str) -> None:
             return f"{name}'s images for soft label vectors must lie in [-1, 1] too"
         return None
 
-    judge(criteria, 1.0, uses_labels)
-    judge(criteria, 1.0, soft)
+    def soft_used() -> str | None:
+        mostly, partly = (returned_tensor(reply.get(key), f"{call} with soft label vectors") for key in SOFT_MIXES)
+        if uses_labels() is None and same(mostly, partly):  # a G that ignores y costs uses_labels only
+            return (
+                f"{name} gives the same images for two soft label vectors with the same argmax: feed the float "
+                "vector y itself into the network (an embedding of y.argmax() breaks label interpolation)"
+            )
+        return None
+
+    for test in (uses_labels, soft, soft_used):
+        judge(criteria, 1.0, test)
+    return reply
 
 
-def check_scorer(ctx: CheckContext, criteria: Criteria, name: str) -> None:
-    """Scores (B,), float32 and finite; conditional: they depend on y; `unbounded_scores`: not squashed into
-    [0, 1] (judged on inputs far outside the image range as well, where an unsquashed score grows)."""
+def label_problem(reply: Any, call: str, sentence: str) -> str | None:
+    """`sentence` when the network's output for the batch is the same with other labels, else None."""
+    first = returned_tensor(reply.get("batch"), call)
+    if same(first, returned_tensor(reply.get("other_labels"), f"{call} with other labels")):
+        return sentence
+    return None
+
+
+def check_scorer(ctx: CheckContext, criteria: Criteria, name: str) -> Any:
+    """Scores (B,) (primary: with construction, what a scorer exists for); float32; conditional: they depend on
+    y; not squashed: with every weight scaled by `WEIGHT_SCALES`, some score leaves [-1, 1], which a network
+    ending in sigmoid or tanh never does whatever its weights, and a piecewise-linear one does whatever its
+    initialisation (judged so because a correct critic's scores at initialisation are often within [0, 1]).
+    Returns the reply."""
     size, conditional = ctx.task.image_size, ctx.task.conditional
-    unbounded = bool(ctx.params.get("unbounded_scores", False))
     x = images_in_range(ctx, BATCH, size)
     labels, other = class_pairs(ctx, BATCH) if conditional else (None, None)
-    wide = np.concatenate([x, 20.0 * x, -20.0 * x]) if unbounded else None
     reply = ctx.call(
         "interface_scorer",
         module=ctx.module,
@@ -232,15 +292,14 @@ def check_scorer(ctx: CheckContext, criteria: Criteria, name: str) -> None:
         x=x,
         labels=labels,
         other=other,
-        wide=wide,
+        scales=WEIGHT_SCALES,
         seed=seed_for(ctx),
     )
-    weights = [1.0, 1.0] + ([1.0] if conditional else []) + ([1.0] if unbounded else [])
-    problem = construct_failure(reply, name)
-    if problem:
-        fail_all(criteria, weights, problem)
-        return
     call = f"{name}(x, y)" if conditional else f"{name}(x)"
+    problem = construct_failure(reply, name) or call_failure(entry(reply, "batch"), call)
+    if problem:
+        fail_all(criteria, [1.0] * (4 if conditional else 3), problem, primary=True)
+        return reply
 
     def shape() -> str | None:
         scores = returned_tensor(reply.get("batch"), call)
@@ -256,38 +315,43 @@ def check_scorer(ctx: CheckContext, criteria: Criteria, name: str) -> None:
             return f"{name} must return float32 scores, not {dtype_of(reply.get('batch'))}"
         return None
 
-    judge(criteria, 1.0, shape)
-    judge(criteria, 1.0, dtype)
-    if conditional:
+    def uses_labels() -> str | None:
+        return label_problem(reply, call, f"{name} ignores y: the same images with other labels get the same scores")
 
-        def uses_labels() -> str | None:
-            first = returned_tensor(reply.get("batch"), call)
-            second = returned_tensor(reply.get("other_labels"), f"{call} with other labels")
-            if same(first, second):
-                return f"{name} ignores y: the same images with other labels get the same scores"
+    def not_squashed() -> str | None:
+        scaled = entry(reply, "scaled")
+        if not isinstance(scaled, list) or len(scaled) != len(WEIGHT_SCALES):
+            return f"the worker's answer about {name}'s scores could not be read"
+        what = f"{call} with its weights scaled up"
+        # inf is a score beyond any bound (an unsquashed network may overflow); NaN shows nothing either way.
+        scores = np.concatenate([validate.tensor(raised(s, what), what, finite=False).ravel() for s in scaled])
+        scores = scores[~np.isnan(scores)]
+        if scores.size == 0 or np.abs(scores).max() > 1.0 + RANGE_TOLERANCE:
             return None
+        interval = "[0, 1]" if scores.min() >= -RANGE_TOLERANCE else "[-1, 1]"
+        returns = SCORES.get(name, "raw scores")
+        why = " (the losses apply the sigmoid)" if returns == "logits" else ""
+        return (
+            f"{name}'s scores all lie in {interval} whatever its weights: return {returns}, no sigmoid or tanh "
+            f"at the end{why}"
+        )
 
-        judge(criteria, 1.0, uses_labels)
-    if unbounded:
-
-        def not_squashed() -> str | None:
-            scores = returned_tensor(reply.get("wide"), f"{call} on more images")
-            if in_range(scores, 0.0, 1.0):
-                return f"{name}'s scores all lie in [0, 1]: a critic returns raw scores, no sigmoid at the end"
-            return None
-
-        judge(criteria, 1.0, not_squashed)
+    judge(criteria, 1.0, shape, primary=True)
+    for test in (dtype, *((uses_labels,) if conditional else ()), not_squashed):
+        judge(criteria, 1.0, test)
+    return reply
 
 
-def check_classifier(ctx: CheckContext, criteria: Criteria, name: str) -> None:
-    """Logits (B, 10) float32 for each image size (1 each); features(x) (B, F) with one F for all sizes (1)."""
+def check_classifier(ctx: CheckContext, criteria: Criteria, name: str) -> Any:
+    """Logits (B, 10) float32 for each image size (primary, with construction); features(x) (B, F) with one F
+    for all sizes. Returns the reply."""
     sizes = image_sizes(ctx)
     batches = [images_in_range(ctx, BATCH, size) for size in sizes]
     reply = ctx.call("interface_classifier", module=ctx.module, name=name, images=batches, seed=seed_for(ctx))
     problem = construct_failure(reply, name)
     if problem:
-        fail_all(criteria, [1.0] * (len(sizes) + 1), problem)
-        return
+        fail_all(criteria, [1.0] * (len(sizes) + 1), problem, primary=True)
+        return reply
     for index, size in enumerate(sizes):
 
         def logits(index: int = index, size: int = size) -> str | None:
@@ -297,7 +361,7 @@ def check_classifier(ctx: CheckContext, criteria: Criteria, name: str) -> None:
                 return f"{name} must return float32 logits, not {dtype_of(described)}"
             return None
 
-        judge(criteria, 1.0, logits)
+        judge(criteria, 1.0, logits, primary=True)
 
     def features() -> str | None:
         widths = set()
@@ -312,17 +376,37 @@ def check_classifier(ctx: CheckContext, criteria: Criteria, name: str) -> None:
         return None
 
     judge(criteria, 1.0, features)
+    return reply
 
 
 NETWORKS = {"generator": check_generator, "scorer": check_scorer, "classifier": check_classifier}
+
+
+def check_layers(ctx: CheckContext, criteria: Criteria, name: str, reply: Any) -> None:
+    """`layers`: each module class the task asks of this network is among its modules (1 each)."""
+    for layer in [str(layer) for layer in ctx.params.get("layers", {}).get(name, [])]:
+
+        def present(layer: str = layer) -> str | None:
+            problem = construct_failure(reply, name)
+            if problem:
+                return problem
+            found = entry(reply, "modules")
+            if not isinstance(found, list):
+                return f"the worker's answer about {name}'s layers could not be read"
+            if layer not in found:
+                return f"{name} must {LAYER_PURPOSES.get(layer, 'use')} nn.{layer}: none of its modules is one"
+            return None
+
+        judge(criteria, 1.0, present)
 
 
 # ---- generate, interpolate, make_optimizers ----------------------------------------------------------------------
 
 
 def check_generate(ctx: CheckContext, criteria: Criteria, function: str) -> None:
-    """A float32 numpy array (1), of shape (n, H, W) for n = 5 and 1 (1), in [0, 1] (1), the same images for the
-    same rng (1). Uses the student's generator, built with defaults and in eval mode."""
+    """A float32 numpy array, of shape (n, H, W) for n = 5 and 1, in [0, 1], the same images for the same rng
+    (not judged when generate has no rng: the signature criterion says so). None is primary: G's own shape is.
+    Uses the student's generator, built with defaults and in eval mode."""
     size, generator = ctx.task.image_size, network_named(ctx, "generator")
     label = int(ctx.rng.integers(NUM_CLASSES)) if ctx.task.conditional else None
     sizes = [BATCH, 1]
@@ -333,6 +417,7 @@ def check_generate(ctx: CheckContext, criteria: Criteria, function: str) -> None
         generator=generator,
         sizes=sizes,
         label=label,
+        optional=ctx.task.optional_parameters(function),
         seed=seed_for(ctx),
     )
     problem = construct_failure(reply, generator)
@@ -341,6 +426,11 @@ def check_generate(ctx: CheckContext, criteria: Criteria, function: str) -> None
         return
     call = f"{function}(G, n, c)" if label is not None else f"{function}(G, n)"
     outputs = [entry(reply, "sizes", i) for i in range(len(sizes))]
+    replayable = RNG not in dropped(reply)
+    problem = call_failure(outputs[0], call)
+    if problem:
+        fail_all(criteria, [1.0] * (4 if replayable else 3), problem)
+        return
 
     def kind() -> str | None:
         for described in outputs:
@@ -365,19 +455,20 @@ def check_generate(ctx: CheckContext, criteria: Criteria, function: str) -> None
             return f"{call} must draw its noise with the rng argument: the same rng gave other images"
         return None
 
-    for test in (kind, shapes, unit_range, replay):
+    for test in (kind, shapes, unit_range, *((replay,) if replayable else ())):
         judge(criteria, 1.0, test)
 
 
 def check_interpolate(ctx: CheckContext, criteria: Criteria, function: str) -> None:
-    """A float32 numpy array (steps + 2, H, W) in [0, 1], for class indices with steps = 4 (1) and for label
-    vectors with steps = 6 (1); with `endpoints`, the first and last images equal G(z0, y0) and G(z1, y1)
-    mapped to [0, 1] (2)."""
+    """A float32 numpy array (steps + 2, H, W) in [0, 1], for class indices with steps = 4 and for label vectors
+    with steps = 6 (an interpolate without `steps` is judged at its documented default); with `endpoints`, the
+    first and last images equal G(z0, y0) and G(z1, y1) mapped to [0, 1] (2, primary: what the check is for)."""
     size, generator = ctx.task.image_size, network_named(ctx, "generator")
     z0, z1 = ctx.rng.standard_normal((2, LATENT_DIM)).astype(np.float32)
     y0, y1 = (int(c) for c in ctx.rng.choice(NUM_CLASSES, 2, replace=False))
     seed = seed_for(ctx)
     endpoints = bool(ctx.params.get("endpoints", False))
+    optional = ctx.task.optional_parameters(function)
     replies = []
     for as_vectors, steps in ((False, INTERPOLATION_STEPS), (True, 6)):
         reply = ctx.call(
@@ -391,12 +482,16 @@ def check_interpolate(ctx: CheckContext, criteria: Criteria, function: str) -> N
             y1=y1,
             steps=steps,
             as_vectors=as_vectors,
+            optional=optional,
             seed=seed,
         )
-        replies.append((reply, steps, "label vectors (10,)" if as_vectors else "class indices"))
+        # Without a steps parameter it ran with its own default: judged at the documented one.
+        judged = int(dict(optional).get("steps", steps)) if "steps" in dropped(reply) else steps
+        replies.append((reply, judged, "label vectors (10,)" if as_vectors else "class indices"))
     problem = construct_failure(replies[0][0], generator)
     if problem:
-        fail_all(criteria, [1.0, 1.0] + ([2.0] if endpoints else []), f"{function} could not be tried: {problem}")
+        weights = ([2.0] if endpoints else []) + [1.0, 1.0]
+        fail_all(criteria, weights, f"{function} could not be tried: {problem}", primary=endpoints)
         return
     for reply, steps, labels in replies:
 
@@ -426,13 +521,14 @@ def check_interpolate(ctx: CheckContext, criteria: Criteria, function: str) -> N
                 return f"the {which} image of {what} must be {code} (G in eval mode) mapped to [0, 1]"
         return None
 
-    judge(criteria, 2.0, ends)
+    judge(criteria, 2.0, ends, primary=True)
 
 
 def check_make_optimizers(ctx: CheckContext, criteria: Criteria, function: str) -> None:
-    """Returns two torch optimizers (1), each over all of its own network's parameters and none of the other's
-    (1); `optimizer`: their class (1); `lr`: every group's learning rate (1); `betas`: every group's betas (1).
-    Tried on small grader-made networks, so a fault in the student's networks costs nothing here."""
+    """Returns two torch optimizers, each over all of its own network's parameters and none of the other's
+    (primary); `optimizer`: their class; `lr`: every group's learning rate (primary: which parameters an optimizer
+    holds and its learning rate are what it exists for, SPEC); `betas`: every group's betas. Tried on small
+    grader-made networks, so a fault in the student's networks costs nothing here."""
     params = ctx.params
     weights = [1.0, 1.0] + [1.0 for key in ("optimizer", "lr", "betas") if key in params]
     reply = ctx.call("interface_optimizers", module=ctx.module, function=function, seed=seed_for(ctx))
@@ -446,10 +542,11 @@ def check_make_optimizers(ctx: CheckContext, criteria: Criteria, function: str) 
             problem = f"{call} failed"
         except Invalid as error:
             problem = str(error)
-        fail_all(criteria, weights, problem)
+        fail_all(criteria, weights, problem, primary=True)
         return
     if reply.get("pair") is not True:
-        fail_all(criteria, weights, f"{call} must return a pair (opt_G, opt_D), not a {str(reply.get('type'))[:60]}")
+        problem = f"{call} must return a pair (opt_G, opt_D), not a {str(reply.get('type'))[:60]}"
+        fail_all(criteria, weights, problem, primary=True)
         return
     facts = {"opt_G": reply.get("G"), "opt_D": reply.get("D")}
 
@@ -460,7 +557,7 @@ def check_make_optimizers(ctx: CheckContext, criteria: Criteria, function: str) 
         return None
 
     if not judge(criteria, 1.0, optimizers):
-        fail_all(criteria, weights[1:], "make_optimizers' results could not be inspected")
+        fail_all(criteria, weights[1:], "make_optimizers' results could not be inspected", primary=True)
         return
 
     def parameters() -> str | None:
@@ -472,7 +569,7 @@ def check_make_optimizers(ctx: CheckContext, criteria: Criteria, function: str) 
                 return f"{which} must optimise all of {network}.parameters(), each once"
         return None
 
-    judge(criteria, 1.0, parameters)
+    judge(criteria, 1.0, parameters, primary=True)
 
     def groups(which: str) -> list[Any]:
         found = entry(facts[which], "groups")
@@ -502,7 +599,7 @@ def check_make_optimizers(ctx: CheckContext, criteria: Criteria, function: str) 
                         return f"{which} has learning rate {str(value)[:30]}, but the task asks for {lr:g}"
             return None
 
-        judge(criteria, 1.0, learning_rate)
+        judge(criteria, 1.0, learning_rate, primary=True)
     if "betas" in params:
         betas = [float(b) for b in params["betas"]]
 
@@ -582,13 +679,13 @@ def parse_value(text: Any) -> float:
 
 
 def check_optimal_value(ctx: CheckContext, criteria: Criteria, function: str) -> None:
-    """A finite number: float, numpy scalar or one-element tensor (1); `value`: equal to it (3), as the value is
-    what such a check is about."""
+    """A finite number: float, numpy scalar or one-element tensor (1); `value`: equal to it (3, primary), as the
+    value is what such a check is about."""
     what = f"{function}()"
     try:
         output = call_output(ctx, function)
     except Invalid as error:
-        fail_all(criteria, [1.0] + ([3.0] if "value" in ctx.params else []), str(error))
+        fail_all(criteria, ([3.0] if "value" in ctx.params else []) + [1.0], str(error), primary="value" in ctx.params)
         return
     judge(criteria, 1.0, readable(lambda: validate.scalar(output, what, allow_number=True)))
     if "value" in ctx.params:
@@ -600,7 +697,7 @@ def check_optimal_value(ctx: CheckContext, criteria: Criteria, function: str) ->
                 return f"{what} returned {got:.6g}, which is not V(D*, G*): evaluate V with D* = 1/2 everywhere"
             return None
 
-        judge(criteria, 3.0, value)
+        judge(criteria, 3.0, value, primary=True)
 
 
 # ---- adversarial: targeted_attack ---------------------------------------------------------------------------------
@@ -759,11 +856,18 @@ def check_tsne_embedding(ctx: CheckContext, criteria: Criteria, function: str) -
     points on a CPU, so only the smallest size, the one that trips the perplexity, is run twice."""
     sizes = sorted(int(n) for n in ctx.params.get("sizes", [20, 200]))
     seed = int(ctx.rng.integers(1000))
+    optional = ctx.task.optional_parameters(function)
 
     def run(features: np.ndarray, as_tensor: bool) -> Callable[[], np.ndarray]:
         count = len(features)
         reply = ctx.call(
-            "evaluation_tsne", module=ctx.module, function=function, features=features, as_tensor=as_tensor, seed=seed
+            "evaluation_tsne",
+            module=ctx.module,
+            function=function,
+            features=features,
+            as_tensor=as_tensor,
+            optional=optional,
+            seed=seed,
         )
         given = "a tensor" if as_tensor else "a numpy array"
         what = f"{function}(features, seed) for {count} points given as {given}"
@@ -829,7 +933,8 @@ GENERATED_PER_CLASS = 20
 
 def check_generated_accuracy(ctx: CheckContext, criteria: Criteria, function: str) -> None:
     """For each of `generators`, grader-made G(z, y) that return real test images: the student's accuracy equals
-    the frozen classifier's accuracy on the images that G returns for each requested class (1 each)."""
+    the frozen classifier's accuracy on the images that G returns for each requested class (1 each, primary:
+    the value is what the check is for)."""
     names = list(ctx.params.get("generators", list(POOL_GENERATORS)))
     dataset = ctx.task.dataset
     pools = confident_images(ctx, dataset, ctx.task.image_size, GENERATED_PER_CLASS)
@@ -855,6 +960,7 @@ def check_generated_accuracy(ctx: CheckContext, criteria: Criteria, function: st
         pools=ctx.put_array("generated_accuracy_pools", pools),
         fixed=fixed,
         n_per_class=GENERATED_PER_CLASS,
+        optional=ctx.task.optional_parameters(function),
         seed=seed_for(ctx),
     )
     for index, (name, target) in enumerate(zip(names, expected, strict=True)):
@@ -869,7 +975,7 @@ def check_generated_accuracy(ctx: CheckContext, criteria: Criteria, function: st
                 )
             return None
 
-        judge(criteria, 1.0, matches)
+        judge(criteria, 1.0, matches, primary=True)
 
 
 FUNCTIONS: dict[str, Callable[[CheckContext, Criteria, str], None]] = {
@@ -886,14 +992,59 @@ FUNCTIONS: dict[str, Callable[[CheckContext, Criteria, str], None]] = {
 }
 
 
+# ---- signatures ------------------------------------------------------------------------------------------------
+
+
+def check_signatures(ctx: CheckContext, criteria: Criteria) -> None:
+    """`signatures`: every name with documented optional parameters accepts each of them (`SIGNATURE_WEIGHT`).
+    The worker applies `gankit.signature.fit`'s rules (by name, `**kwargs`, a positional stand-in with a default,
+    `*args`) to each name's signature (a class: its constructor's), so a criterion here fails exactly where the
+    other checks call the function without a parameter."""
+    documented = {item["name"]: item["signature"] for item in ctx.task.names}
+    classes = {item["name"] for item in ctx.task.names if item.get("kind") == "class"}
+    optional = {name: ctx.task.optional_parameters(name) for name in documented}
+    asked = {
+        name: [len(documented_required(signature)), [p for p, _ in optional[name]]]
+        for name, signature in documented.items()
+        if optional[name]
+    }
+    if not asked:
+        return
+    reply = ctx.call("interface_signatures", module=ctx.module, names=asked)
+
+    def accepted() -> str | None:
+        problems = []  # (name, sentence)
+        for name, (_, names) in asked.items():
+            lacking = entry(reply, name)
+            if lacking is None:  # a missing name costs the criteria that call it
+                continue
+            if not isinstance(lacking, list) or not set(map(str, lacking)) <= set(names):
+                return "the worker's answer about the signatures could not be read"
+            if lacking:
+                defaults = ", ".join(f"{p}={default}" for p, default in optional[name] if p in lacking)
+                plural = "s" if len(lacking) > 1 else ""
+                listed = ", ".join(map(str, lacking))
+                problems.append((name, f"{name} has no parameter{plural} {listed} (documented: {defaults})"))
+        if not problems:
+            return None
+        said = " and ".join(sentence for _, sentence in problems)
+        if len(problems) > 1:
+            return f"{said}: the grader leaves out what each lacks"
+        return f"{said}: the grader {'builds' if problems[0][0] in classes else 'calls'} it without it"
+
+    judge(criteria, SIGNATURE_WEIGHT, accepted)
+
+
 @check_kind("interface")
 def interface(ctx: CheckContext) -> Outcome:
     criteria = Criteria()
     networks = [str(name) for name in ctx.params.get("networks", [])]
     functions = [str(name) for name in ctx.params.get("functions", [])]
     for name in networks:
-        NETWORKS[ROLES[name]](ctx, criteria, name)
+        check_layers(ctx, criteria, name, NETWORKS[ROLES[name]](ctx, criteria, name))
     for name in functions:
         FUNCTIONS[name](ctx, criteria, name)
+    if ctx.params.get("signatures", False):
+        check_signatures(ctx, criteria)
     names = networks + functions
     return criteria.outcome(f"{', '.join(names)} {'meets' if len(names) == 1 else 'meet'} the documented interface")

@@ -26,7 +26,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from grader import validate
+from grader.advice import with_advice
 from grader.checks import CheckContext, Criteria, Outcome, check_kind
+from grader.checks.probing import away_from_zero
 from grader.formulas import FORMULAS, Formula, evaluate
 from grader.validate import Invalid
 
@@ -36,7 +38,8 @@ ORDINARY_EXAMPLES = 25
 MAX_BATCH = 12
 MESSAGE_CHARS = 200
 # Criterion weights: what a loss that trains well needs most (right values and gradients on the logits a
-# network produces) weighs most; extremes and the graph each cost a share, so one fault never costs all.
+# network produces) weighs most and is primary (a fault there costs at least half of the check); extremes and
+# the graph are side properties that cost their share, so one fault never costs all.
 # "graph": the result is a tensor (for a loss: one number that keeps its autograd graph).
 WEIGHTS = {"graph": 1.0, "values": 2.0, "extreme_values": 1.0, "gradients": 1.5, "extreme_gradients": 0.5}
 
@@ -142,8 +145,8 @@ def examples(domain_name: str, arity: int, elementwise: bool, different_sizes: b
         raise ValueError(f"no inputs for {arity} argument(s) of {domain_name}")
     elements = st.floats(float(np.float32(domain.low)), float(np.float32(domain.high)), width=32)
     if domain.low < 0:
-        # No probe at or next to logit 0, where one correct formulation has a one-sided slope.
-        elements = elements.filter(lambda v: abs(v) >= 1e-4)
+        # No probe at or next to logit 0, where some correct formulations have a one-sided slope (SPEC).
+        elements = elements.filter(away_from_zero)
     if elementwise:
         shapes = st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple)
         strategy = shapes.flatmap(lambda shape: st.tuples(*[arrays(np.float32, shape, elements=elements)] * arity))
@@ -220,7 +223,8 @@ def _read(reply: Any, plan: Plan, example: Example) -> Reading:
         message = f"what {function} returned could not be read"
         return Reading(problem=message, graph_problem=message, grad_problem=message)
     if "raised" in reply:
-        message = f"{function} raised {str(reply['raised'])[:80]}: {str(reply.get('message', ''))[:MESSAGE_CHARS]}"
+        advised = with_advice(str(reply.get("message", "")), MESSAGE_CHARS)
+        message = f"{function} raised {str(reply['raised'])[:80]}: {advised}"
         return Reading(problem=message, graph_problem=message, grad_problem=message)
     reading = Reading()
     output, what = reply.get("output"), f"the result of {function}"
@@ -320,7 +324,7 @@ def _score(plan: Plan, replies: list[Any], criteria: Criteria) -> None:
         values_failure = next((readings[i].problem for i in ordinary if readings[i].problem), "") or _diagnosis(
             plan, ordinary, agree
         )
-    criteria.add(WEIGHTS["values"], values_ok, values_failure)
+    criteria.add(WEIGHTS["values"], values_ok, values_failure, primary=True)
 
     extreme_ok = agree(extreme, reference_values, scale) == len(extreme)
     # One fault, one sentence: a wrong formula is wrong at the extremes too, and a lost graph loses gradients.
@@ -342,7 +346,7 @@ def _score(plan: Plan, replies: list[Any], criteria: Criteria) -> None:
         or grad_problem
         or f"{function} has the right values but the wrong gradient: do not detach, clamp or round inside it"
     )
-    criteria.add(WEIGHTS["gradients"], all(grads_match(i) for i in ordinary), grads_failure)
+    criteria.add(WEIGHTS["gradients"], all(grads_match(i) for i in ordinary), grads_failure, primary=True)
     extreme_grads_failure = (
         (extreme_failure if not extreme_ok else "")
         or graph_problem

@@ -1,17 +1,23 @@
 """Kind `optimal_d`: the optimal-discriminator property on two known 1-D Gaussians.
 
 Two forms, by params:
-- `functions = [optimal_discriminator, gan_value, optimal_value]` (task optimal_d): the student's D* on the
-  samples, scored through the student's gan_value, must rank above every other discriminator (constant ½,
-  D* with shifted or scaled logits, a discriminator trained with the reference BCE loss) by at least half of
-  the true margin; with p_g = p_data their V must be −log 4, and optimal_value() must say so.
+- `functions = [optimal_discriminator, gan_value, ...]` (task optimal_d): the student's D* on the samples,
+  scored through the student's gan_value, must rank above every other discriminator (constant ½, D* with
+  shifted or scaled logits, a discriminator trained with the reference BCE loss) by at least half of the true
+  margin. That ranking is the property this form exists for (primary: failing it costs at least half). With
+  p_g = p_data the student's gan_value must also give V = −log 4 (a side property: it is gan_value's own
+  value). optimal_value() is graded by the task's `optimal_value` check alone, so a wrong constant costs one
+  check, not two (SPEC: a fault never costs a second check).
 - `function = discriminator_loss` (task vanilla_gan): a per-bin logit table is trained with the student's
   loss (probe `fit_logit_table`); its optimum is D = p_data / (p_data + p_g) per bin, computed here from the
-  bin counts, and with p_g = p_data the trained D gives V = −log 4.
+  bin counts. Landing there is the primary property, and so is landing on D = ½, V = −log 4, when
+  p_g = p_data (the grader computes V from the trained D: it is the same optimum for equal densities).
 
 Samples are quantiles of the Gaussians rather than random draws: their means are close to the expectations,
 so a D* that is right is never beaten by chance, and every grade sees the same inputs. Real and fake sample
-counts differ, so a loss that averages the two batches together lands somewhere else.
+counts differ, so a loss that averages the two batches together lands somewhere else. The logit table never
+starts at logit 0 and no bin's optimum is exactly there (`grader.checks.probing`): at 0, autograd gives some
+correct losses a one-sided slope or none.
 """
 
 from __future__ import annotations
@@ -25,20 +31,24 @@ import torch
 
 from grader import validate
 from grader.checks import CheckContext, Criteria, Outcome, check_kind
+from grader.checks.probing import explain, logits_away_from_zero
 from grader.formulas import OPTIMAL_VALUE, bce_discriminator, evaluate, gan_value
 from grader.validate import Invalid
 
 DENSITIES = {"two gaussians": (NormalDist(0.0, 1.0), NormalDist(1.5, 0.75))}
 N_REAL, N_FAKE = 2400, 800
+# Fakes for p_g = p_data: 790, not 800 = N_REAL / 3, since then some bins would hold exactly a third of their real
+# count, an optimum of D = ½, logit 0, exactly; with 790 every bin's optimum keeps ≥ 0.002 from logit 0.
+N_SAME = 790
 BIN_EDGES = np.linspace(-2.0, 3.0, 11)  # plus one open bin on each side, so every sample has a bin
 FIT_STEPS, FIT_LR = 300, 0.2
+START_LOGITS = (0.1, 0.5)  # |logit| of the table's start: small like a fresh network's, never 0
 NEWTON_STEPS = 15  # logistic regression converges quadratically: ~8 steps reach float64 precision
 D_TOLERANCE = 0.02  # the trained table reaches its optimum within ~1e-4; sampling puts it ~3e-3 off the truth
-VALUE_TOLERANCE = 0.01  # V of a trained table; a closed-form V or optimal_value() must match to EXACT_TOLERANCE
+VALUE_TOLERANCE = 0.01  # V of a trained table; the closed-form V must match to EXACT_TOLERANCE
 EXACT_TOLERANCE = 1e-4
-# The closed-form check: D* winning through gan_value is the property itself; V = −log 4 at p_g = p_data and
-# optimal_value() each get a share.
-RANK_WEIGHT, EQUAL_WEIGHT, VALUE_WEIGHT = 2.0, 1.0, 1.0
+# The closed-form check: D* winning through gan_value is the property itself; V = −log 4 at p_g = p_data a share.
+RANK_WEIGHT, EQUAL_WEIGHT = 2.0, 1.0
 # The trained check: landing on D* with p_g ≠ p_data says more than landing on ½ with p_g = p_data.
 OPTIMUM_WEIGHT = 1.5
 RANK_SLACK = 1e-4  # float32 rounding of a mean over a few thousand logs
@@ -59,6 +69,8 @@ def _densities(params: dict[str, Any]) -> tuple[NormalDist, NormalDist]:
 
 @check_kind("optimal_d")
 def optimal_d(ctx: CheckContext) -> Outcome:
+    """Primary: the student's D* winning through gan_value (closed form), or the trained D landing on
+    p_data / (p_data + p_g) and on ½ with V = −log 4 (trained)."""
     if "functions" in ctx.params:
         return _closed_form(ctx)
     return _trained(ctx)
@@ -112,67 +124,53 @@ def _density_pair(first: NormalDist, second: NormalDist, x: np.ndarray) -> list[
     return [np.array([d.pdf(v) for v in x], dtype=np.float32) for d in (first, second)]
 
 
-def _reply(replies: Any, index: int) -> dict[str, Any]:
+# What the grader passes, for the advice on a shape or dtype error.
+D_STAR_INPUTS = "p_data and p_g, float32 tensors of density values of the same shape (n,)"
+VALUE_INPUTS = "d_real (N,) and d_fake (M,), float32 tensors of probabilities in (0, 1), N ≠ M"
+LOSS_INPUTS = "real_logits (N,) and fake_logits (M,), float32 tensors of logits, N ≠ M"
+
+
+def _reply(replies: Any, index: int, function: str, inputs: str) -> dict[str, Any]:
     if not isinstance(replies, list) or index >= len(replies) or not isinstance(replies[index], dict):
         raise Invalid("the worker's answer could not be read; did your code change the grader's objects?")
     reply = replies[index]
     if "raised" in reply:
-        raise Invalid(f"raised {str(reply['raised'])[:80]}: {str(reply.get('message', ''))[:200]}")
+        raise Invalid(explain(function, str(reply["raised"]), str(reply.get("message", "")), inputs))
     return reply
 
 
-def _probabilities(replies: Any, index: int, n: int) -> np.ndarray:
-    try:
-        array = validate.tensor(_reply(replies, index).get("output"), "the result of optimal_discriminator", (n,))
-    except Invalid as error:
-        raise Invalid(f"optimal_discriminator: {error}") from None
+def _probabilities(replies: Any, index: int, n: int, function: str) -> np.ndarray:
+    output = _reply(replies, index, function, D_STAR_INPUTS).get("output")
+    array = validate.tensor(output, f"the result of {function}", (n,))
     if array.min() < 0 or array.max() > 1:
-        raise Invalid("optimal_discriminator returns values outside [0, 1] on positive densities")
+        raise Invalid(f"{function} returns values outside [0, 1] on positive densities")
     return array
 
 
-def _without_game(criteria: Criteria, problem: str, value_problem: str) -> Outcome:
-    """When D* or V cannot be read, the game cannot be played: only optimal_value() can still earn its share."""
-    criteria.add(RANK_WEIGHT, False, problem)
-    criteria.add(EQUAL_WEIGHT, False, problem)
-    criteria.add(VALUE_WEIGHT, not value_problem, value_problem)
-    return criteria.outcome("")
-
-
 def _closed_form(ctx: CheckContext) -> Outcome:
-    names = dict(zip(("optimal_discriminator", "gan_value", "optimal_value"), ctx.params["functions"], strict=True))
+    d_star, value_of = ctx.params["functions"]
     data, model = _densities(ctx.params)
-    x_real, x_fake = _quantiles(data, N_REAL), _quantiles(model, N_FAKE)
-    x_same = _quantiles(data, N_FAKE)  # p_g = p_data: fakes drawn from the data density
+    x_real, x_fake, x_same = _quantiles(data, N_REAL), _quantiles(model, N_FAKE), _quantiles(data, N_SAME)
     pairs = [_density_pair(data, model, x_real), _density_pair(data, model, x_fake)]
     pairs += [_density_pair(data, data, x_real), _density_pair(data, data, x_same)]
-    calls = [{"function": names["optimal_discriminator"], "args": pair} for pair in pairs]
-    calls.append({"function": names["optimal_value"], "args": []})
+    calls = [{"function": d_star, "args": pair} for pair in pairs]
     first = ctx.call("call_many", module=ctx.module, calls=calls, seed=ctx.seed)
-
-    criteria = Criteria()
     try:
-        optimal_value = validate.scalar(_reply(first, 4).get("output"), "optimal_value()", allow_number=True)
-        value_problem = (
-            "" if abs(optimal_value - OPTIMAL_VALUE) <= EXACT_TOLERANCE else "optimal_value() should be −log 4"
-        )
+        student = [_probabilities(first, i, len(x), d_star) for i, x in enumerate((x_real, x_fake, x_real, x_same))]
     except Invalid as error:
-        value_problem = f"optimal_value: {error}"
-    try:
-        student = [_probabilities(first, i, len(x)) for i, x in enumerate((x_real, x_fake, x_real, x_same))]
-    except Invalid as error:
-        return _without_game(criteria, str(error), value_problem)
+        return Outcome(0.0, str(error))  # without the student's D* there is no game to play
 
     competitors = _competitors(data, model, x_real, x_fake, ctx.rng)
     games = [(student[0], student[1]), *competitors, (student[2], student[3])]
-    calls = [{"function": names["gan_value"], "args": list(game)} for game in games]
+    calls = [{"function": value_of, "args": list(game)} for game in games]
     second = ctx.call("call_many", module=ctx.module, calls=calls, seed=ctx.seed)
     try:
         values = [
-            validate.scalar(_reply(second, i).get("output"), "the result of gan_value") for i in range(len(games))
+            validate.scalar(_reply(second, i, value_of, VALUE_INPUTS).get("output"), f"the result of {value_of}")
+            for i in range(len(games))
         ]
     except Invalid as error:
-        return _without_game(criteria, f"gan_value: {error}", value_problem)
+        return Outcome(0.0, str(error))
 
     true_values = [float(evaluate(gan_value, game)[0]) for game in games]
     margins_ok = all(
@@ -182,24 +180,22 @@ def _closed_form(ctx: CheckContext) -> Outcome:
     if margins_ok:
         rank_problem = ""
     elif true_values[0] + RANK_SLACK < max(true_values[1:-1]):
-        rank_problem = (
-            "your optimal_discriminator does not maximise V on two Gaussians: D*(x) = p_data(x) / (p_data(x) + p_g(x))"
-        )
+        rank_problem = f"your {d_star} does not maximise V on two Gaussians: D*(x) = p_data(x) / (p_data(x) + p_g(x))"
     else:
         rank_problem = (
-            "your gan_value does not rank discriminators by V: a better discriminator must get a larger "
+            f"your {value_of} does not rank discriminators by V: a better discriminator must get a larger "
             "mean log d_real + mean log(1 − d_fake) (check the sign and the two means)"
         )
-    criteria.add(RANK_WEIGHT, margins_ok, rank_problem)
+    criteria = Criteria()
+    criteria.add(RANK_WEIGHT, margins_ok, rank_problem, primary=True)
     criteria.add(
         EQUAL_WEIGHT,
         abs(values[-1] - OPTIMAL_VALUE) <= EXACT_TOLERANCE,
-        "with p_g = p_data, your optimal_discriminator (½ everywhere) through your gan_value should give V = −log 4",
+        f"with p_g = p_data, your {d_star} (½ everywhere) through your {value_of} should give V = −log 4 "
+        "(natural logs, each mean over its own batch)",
     )
-    criteria.add(VALUE_WEIGHT, not value_problem, value_problem)
     return criteria.outcome(
-        "your D* beats every other discriminator through your gan_value, and V = optimal_value() = −log 4 "
-        "when p_g = p_data"
+        f"your D* beats every other discriminator through your {value_of}, and V = −log 4 when p_g = p_data"
     )
 
 
@@ -218,7 +214,7 @@ def _fit(ctx: CheckContext, function: str, real_bins: np.ndarray, fake_bins: np.
         function=function,
         real_bins=real_bins,
         fake_bins=fake_bins,
-        n_bins=len(BIN_EDGES) + 1,
+        initial=logits_away_from_zero(ctx.rng, len(BIN_EDGES) + 1, *START_LOGITS),
         steps=FIT_STEPS,
         lr=FIT_LR,
         seed=ctx.seed,
@@ -226,6 +222,8 @@ def _fit(ctx: CheckContext, function: str, real_bins: np.ndarray, fake_bins: np.
     if not isinstance(reply, dict):
         raise Invalid("the worker's answer could not be read; did your code change the grader's objects?")
     loss = reply.get("loss")
+    if isinstance(loss, dict) and loss.get("kind") == "error":
+        raise Invalid(explain(function, str(loss.get("error")), str(loss.get("message", "")), LOSS_INPUTS))
     if validate.tensor(loss, f"the result of {function}").size != 1:
         raise Invalid(
             f"{function} must return one number (a 0-d tensor), but it returns several: average over the batch"
@@ -244,36 +242,46 @@ def _optimum(real_bins: np.ndarray, fake_bins: np.ndarray, n_real: float, n_fake
         return np.where((real > 0) & (fake > 0), real / (real + fake), np.nan)
 
 
+def _probabilities_of(table: np.ndarray) -> np.ndarray:
+    return torch.special.expit(torch.from_numpy(table.astype(np.float64))).numpy()
+
+
+def _optimum_problem(function: str, table: np.ndarray, real_bins: np.ndarray, fake_bins: np.ndarray) -> str:
+    """Why the table trained on unequal densities misses D* ("" when it lands there), naming the likely fault."""
+    trained, target = _probabilities_of(table), _optimum(real_bins, fake_bins, N_REAL, N_FAKE)
+    compared = ~np.isnan(target)
+
+    def lands_on(optimum: np.ndarray) -> bool:
+        return bool(np.all(np.abs(trained - optimum)[compared] <= D_TOLERANCE))
+
+    if lands_on(target):
+        return ""
+    if not np.isfinite(table).all():
+        return f"training with your {function} drives the logits to inf or NaN"
+    if lands_on(_optimum(real_bins, fake_bins, 1, 1)):
+        return (
+            f"a discriminator trained with your {function} lands where real and fake samples are averaged "
+            "together: average each term over its own batch, then add them"
+        )
+    if lands_on(1 - target):
+        return f"a discriminator trained with your {function} lands at 1 − D*: real logits go with target 1"
+    return (
+        f"a discriminator trained with your {function} on two known densities does not reach "
+        "D = p_data / (p_data + p_g): minimising it must maximise V(D, G)"
+    )
+
+
 def _trained(ctx: CheckContext) -> Outcome:
     function = ctx.params.get("function", "discriminator_loss")
     data, model = _densities(ctx.params)
     real_bins, fake_bins = _bins(_quantiles(data, N_REAL)), _bins(_quantiles(model, N_FAKE))
-    same_bins = _bins(_quantiles(data, N_FAKE))
+    same_bins = _bins(_quantiles(data, N_SAME))
     criteria = Criteria()
 
-    table = _fit(ctx, function, real_bins, fake_bins)
-    trained = torch.special.expit(torch.from_numpy(table.astype(np.float64))).numpy()
-    target = _optimum(real_bins, fake_bins, N_REAL, N_FAKE)
-    compared = ~np.isnan(target)
-    error = np.abs(trained - target)[compared]
-    if not np.isfinite(table).all():
-        problem = f"training with your {function} drives the logits to inf or NaN"
-    elif np.all(np.abs(trained - _optimum(real_bins, fake_bins, 1, 1))[compared] <= D_TOLERANCE):
-        problem = (
-            f"a discriminator trained with your {function} lands where real and fake samples are averaged "
-            "together: average each term over its own batch, then add them"
-        )
-    elif np.all(np.abs(trained - (1 - target))[compared] <= D_TOLERANCE):
-        problem = f"a discriminator trained with your {function} lands at 1 − D*: real logits go with target 1"
-    else:
-        problem = (
-            f"a discriminator trained with your {function} on two known densities does not reach "
-            "D = p_data / (p_data + p_g): minimising it must maximise V(D, G)"
-        )
-    criteria.add(OPTIMUM_WEIGHT, bool(np.all(error <= D_TOLERANCE)), problem)
+    problem = _optimum_problem(function, _fit(ctx, function, real_bins, fake_bins), real_bins, fake_bins)
+    criteria.add(OPTIMUM_WEIGHT, not problem, problem, primary=True)
 
-    table = _fit(ctx, function, real_bins, same_bins)
-    trained = torch.special.expit(torch.from_numpy(table.astype(np.float64))).numpy()
+    trained = _probabilities_of(_fit(ctx, function, real_bins, same_bins))
     with np.errstate(invalid="ignore", divide="ignore"):
         value = float(evaluate(gan_value, (trained[real_bins], trained[same_bins]))[0])
     criteria.add(
@@ -281,6 +289,7 @@ def _trained(ctx: CheckContext) -> Outcome:
         abs(value - OPTIMAL_VALUE) <= VALUE_TOLERANCE,
         f"with p_g = p_data, a discriminator trained with your {function} should settle at D = ½, where "
         "V = −log 4; it does not",
+        primary=True,
     )
     return criteria.outcome(
         f"a discriminator trained with your {function} lands on p_data / (p_data + p_g), and at V = −log 4 "

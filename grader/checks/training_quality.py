@@ -161,6 +161,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
         "train_gan",
         module=ctx.module,
         training=ctx.task.training,
+        step_optional=ctx.task.optional_parameters("train_step"),
         conditional=ctx.task.conditional,
         images=images,
         labels=labels,

@@ -3,6 +3,7 @@ student's output apart from its answers, and runs (with a warning) where bubblew
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def crash():
     os._exit(3)
 
 def environment():
-    return sorted(os.environ)
+    import json
+    import numpy as np
+    # Only numbers and arrays travel back: the whole environment as the bytes of its JSON text.
+    return np.frombuffer(json.dumps(dict(os.environ)).encode(), dtype=np.uint8).copy()
 
 def raises():
     raise ValueError("no good")
@@ -40,8 +44,25 @@ def processes(n):
 """
 
 
-@pytest.fixture(params=[True, False] if bwrap_available() else [False], ids=lambda isolated: f"isolated={isolated}")
+NO_BWRAP = "bubblewrap not installed (or the grader is not root): the worker is not isolated"
+needs_bwrap = pytest.mark.skipif(not bwrap_available(), reason=NO_BWRAP)
+# What a worker's environment may hold; anything else (a token, a GAN_* setting) leaked from the grader.
+ALLOWED_ENVIRONMENT = {
+    "PATH",
+    "HOME",
+    "LANG",
+    "PYTHONHASHSEED",
+    "PYTHONDONTWRITEBYTECODE",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "PWD",  # bubblewrap's --chdir /tmp sets it
+}
+
+
+@pytest.fixture(params=[True, False], ids=lambda isolated: f"isolated={isolated}")
 def worker(request: pytest.FixtureRequest, tmp_path: Path) -> Worker:
+    if request.param and not bwrap_available():
+        pytest.skip(NO_BWRAP)
     submission = tmp_path / "submission"
     submission.mkdir(mode=0o755)
     os.chmod(submission, 0o755)
@@ -89,13 +110,21 @@ def test_a_crash_is_a_worker_error(worker: Worker) -> None:
 
 
 def test_the_environment_is_scrubbed(worker: Worker, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GRADER_SECRET", "x")
+    secret = "s3cret-token-value"
+    monkeypatch.setenv("GRADER_SECRET", secret)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("GAN_DATA_DIR", "/grader/private/data")
+    monkeypatch.setenv("GAN_GRADER_CACHE", "/grader/private/cache")
     worker.load_student()
-    names = call(worker, "environment")["output"]
-    assert names["kind"] == "object"  # a list is not data the parent reads; the names are in the worker only
+    reply = call(worker, "environment")["output"]
+    assert reply["kind"] == "ndarray" and reply["dtype"] == "uint8", reply
+    environment = json.loads(reply["array"].tobytes())
+    assert set(environment) <= ALLOWED_ENVIRONMENT, sorted(set(environment) - ALLOWED_ENVIRONMENT)
+    assert not any(secret in value or "/grader/private" in value for value in environment.values()), environment
+    assert environment["HOME"] == "/tmp" and "PATH" in environment
 
 
-@pytest.mark.skipif(not bwrap_available(), reason="process limits need an unprivileged uid (bubblewrap as root)")
+@needs_bwrap  # the process limit needs the worker's own unprivileged uid, which only the sandbox gives it
 def test_the_process_limit_holds_in_the_sandbox(tmp_path: Path) -> None:
     submission = tmp_path / "s"
     submission.mkdir(mode=0o755)

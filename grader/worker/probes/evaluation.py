@@ -10,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from gankit.signature import RNG, call, documented_values, fit
+
 from ..ops import WORKER, op
 from ..values import describe, load_images, seed_everything, tensor
 from .networks import build, failure, function_of, guarded
@@ -65,11 +67,15 @@ def features_outputs(module: str, function: str, images: list[np.ndarray], seed:
 
 
 @op("evaluation_tsne")
-def tsne_output(module: str, function: str, features: np.ndarray, as_tensor: bool, seed: int) -> dict[str, Any]:
-    """tsne_embedding(features, seed) with the features as a tensor or as a numpy array."""
+def tsne_output(
+    module: str, function: str, features: np.ndarray, as_tensor: bool, optional: list[list[Any]], seed: int
+) -> dict[str, Any]:
+    """tsne_embedding(features, seed=...) with the features as a tensor or as a numpy array; the documented
+    optional parameters (`optional`) only where the function takes them."""
     seed_everything(seed + 1)  # a global seed unlike `seed`: determinism must come from the argument
     values = tensor(features) if as_tensor else np.array(features)
-    return {"output": guarded(function_of(module, function), values, seed=seed)}
+    embed = function_of(module, function)
+    return {"output": guarded(fit(embed, [values], documented_values(optional, {"seed": seed})), embed)}
 
 
 class _PoolGenerator(nn.Module):
@@ -100,9 +106,11 @@ def generated_accuracy_outputs(
     pools: str,
     fixed: list[int | None],
     n_per_class: int,
+    optional: list[list[Any]],
     seed: int,
 ) -> dict[str, Any]:
-    """generated_accuracy(frozen classifier, G, n_per_class, rng) for one pool generator per entry of `fixed`."""
+    """generated_accuracy(frozen classifier, G, n_per_class=..., rng=...) for one pool generator per entry of
+    `fixed`; the documented optional parameters (`optional`) only where the function takes them."""
     # Imported here: gankit.classifier pulls in torchvision, which other probes should not pay for.
     from gankit.classifier import load_frozen_classifier
 
@@ -113,7 +121,8 @@ def generated_accuracy_outputs(
         model, _ = load_frozen_classifier(classifier, WORKER.device)  # a fresh copy: nothing carries over
         rng = seed_everything(seed)
         G = _PoolGenerator(images, kind).to(WORKER.device)
-        outputs.append(guarded(accuracy, model, G, n_per_class, rng=rng))
+        given = {"n_per_class": n_per_class, RNG: rng}
+        outputs.append(guarded(fit(accuracy, [model, G], documented_values(optional, given)), accuracy))
     return {"outputs": outputs}
 
 
@@ -126,11 +135,13 @@ def train_classifier_outputs(
     labels: str,
     test_images: str,
     epochs: int,
+    optional: list[list[Any]],
     seed: int,
     batch_size: int = 500,
 ) -> dict[str, Any]:
-    """Train a fresh `network()` with the student's `function` for `epochs`, then logits on the test images in
-    eval mode, whatever mode the model came back in (that is reported separately)."""
+    """Train a fresh `network()` with the student's `function` for `epochs` (and the other documented optional
+    parameters it takes, at their defaults), then logits on the test images in eval mode, whatever mode the
+    model came back in (that is reported separately)."""
     try:
         model = build(module, network, seed)
     except Exception as error:  # noqa: BLE001
@@ -139,7 +150,8 @@ def train_classifier_outputs(
     rng = seed_everything(seed)
     x, y = load_images(images), tensor(np.load(labels, allow_pickle=False))
     try:
-        trained = WORKER.attribute(module, function)(model, x, y, epochs=epochs, rng=rng)
+        train = WORKER.attribute(module, function)
+        trained = call(train, [model, x, y], documented_values(optional, {"epochs": epochs, RNG: rng}))
     except Exception as error:  # noqa: BLE001
         return {"call": failure(error)}
     returned_module = isinstance(trained, nn.Module)

@@ -1,8 +1,10 @@
 """Probes for the interface checks on networks and the functions built on them: construct the student's
-networks, call them and `generate`, `interpolate`, `make_optimizers` on the parent's inputs, report raw outputs.
+networks, call them and `generate`, `interpolate`, `make_optimizers` on the parent's inputs, report raw outputs,
+the module classes a network is made of, and which documented optional parameters each name lacks.
 
 Every call of student code is guarded: an exception becomes `{"kind": "error", ...}` in the reply, so a broken
-call costs the parent's criterion for that call only, not the whole check.
+call costs the parent's criterion for that call only, not the whole check. Optional arguments go through
+`gankit.signature.fit`, so a function without one is called without it, and the reply says which it lacked.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.nn.utils import parametrize
+from torch.nn.utils.spectral_norm import SpectralNorm
 
 from gankit.common import one_hot, to_unit_numpy
+from gankit.signature import RNG, documented_values, fit
 
 from ..ops import WORKER, op
 from ..values import describe, seed_everything, tensor
+
+MODULE_NAMES = 200  # at most this many distinct module class names of one network are reported
 
 
 class Broken(Exception):
@@ -65,17 +72,61 @@ def labels_tensor(labels: list[int]) -> torch.Tensor:
     return one_hot(torch.tensor(labels)).to(WORKER.device)
 
 
-def soft_labels(first: list[int], second: list[int]) -> torch.Tensor:
-    """Half of one class and half of another: what label interpolation feeds the networks."""
-    return 0.5 * labels_tensor(first) + 0.5 * labels_tensor(second)
+def soft_labels(first: list[int], second: list[int], weight: float = 0.5) -> torch.Tensor:
+    """`weight` of one class and the rest of another: what label interpolation feeds the networks."""
+    return weight * labels_tensor(first) + (1.0 - weight) * labels_tensor(second)
+
+
+def module_names(network: torch.nn.Module) -> list[str]:
+    """The class names of the modules the network is made of (itself included), sorted."""
+    return sorted({type(m).__name__[:80] for m in network.modules()})[:MODULE_NAMES]
+
+
+def plain_weights(network: torch.nn.Module) -> torch.nn.Module:
+    """The network with spectral (or other) reparametrisations replaced by the weights they give now, in place:
+    spectral norm divides a weight by its own scale, so scaling it would change nothing. Only for a network
+    built for this purpose: a reparametrised module's class is shared with its copies."""
+    reparametrised = [
+        (m, name) for m in network.modules() if parametrize.is_parametrized(m) for name in list(m.parametrizations)
+    ]
+    for module, name in reparametrised:
+        parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+    for module in list(network.modules()):  # the older hook-based torch.nn.utils.spectral_norm
+        for hook in list(module._forward_pre_hooks.values()):
+            if isinstance(hook, SpectralNorm):
+                torch.nn.utils.remove_spectral_norm(module, hook.name)
+    return network
+
+
+def scaled_scores(
+    module: str, name: str, seed: int, scales: list[float], images: torch.Tensor, y: torch.Tensor | None
+) -> list[dict[str, Any]]:
+    """The scores of a fresh network, built alike, whose every floating parameter is multiplied by each of
+    `scales`: an unsquashed piecewise-linear network's scores then grow far beyond 1 (its last layer, norm
+    layers' affine parameters and biases grow too), while a sigmoid or tanh at the end keeps them in [-1, 1]."""
+    results = []
+    for scale in scales:
+        try:
+            network = plain_weights(build(module, name, seed))
+            with torch.no_grad():
+                for parameter in network.parameters():
+                    if parameter.is_floating_point():
+                        parameter.mul_(scale)
+        except Exception as error:  # noqa: BLE001
+            results.append(failure(error))
+            continue
+        with torch.no_grad():
+            results.append(guarded(network, images) if y is None else guarded(network, images, y))
+    return results
 
 
 @op("interface_generator")
 def generator_outputs(
     module: str, name: str, z: np.ndarray, labels: list[int] | None, other: list[int] | None, seed: int
 ) -> dict[str, Any]:
-    """G(z) or G(z, y) on a batch and on its first code alone; for a conditional G also with other labels and
-    with soft labels (the same codes each time)."""
+    """G(z) or G(z, y) on a batch and on its first code alone, and G's module classes; for a conditional G also
+    with other labels, with half-and-half soft labels, and with two mixes of the same two classes that share
+    their argmax (0.9/0.1 and 0.6/0.4; the same codes each time)."""
     try:
         G = build(module, name, seed)
     except Exception as error:  # noqa: BLE001
@@ -83,13 +134,16 @@ def generator_outputs(
     codes = tensor(z)
     with torch.no_grad():
         if labels is None or other is None:
-            return {"batch": guarded(G, codes), "single": guarded(G, codes[:1])}
+            return {"batch": guarded(G, codes), "single": guarded(G, codes[:1]), "modules": module_names(G)}
         y = labels_tensor(labels)
         return {
             "batch": guarded(G, codes, y),
             "single": guarded(G, codes[:1], y[:1]),
             "other_labels": guarded(G, codes, labels_tensor(other)),
             "soft_labels": guarded(G, codes, soft_labels(labels, other)),
+            "mostly": guarded(G, codes, soft_labels(labels, other, 0.9)),
+            "partly": guarded(G, codes, soft_labels(labels, other, 0.6)),
+            "modules": module_names(G),
         }
 
 
@@ -100,31 +154,31 @@ def scorer_outputs(
     x: np.ndarray,
     labels: list[int] | None,
     other: list[int] | None,
-    wide: np.ndarray | None,
+    scales: list[float],
     seed: int,
 ) -> dict[str, Any]:
-    """D(x) or D(x, y) on a batch; with other labels for a conditional D; on `wide` inputs when given."""
+    """D(x) or D(x, y) on a batch, with other labels for a conditional D, and D's module classes; the same
+    inputs' scores with D's parameters scaled by each of `scales` (see `scaled_scores`)."""
     try:
         D = build(module, name, seed)
     except Exception as error:  # noqa: BLE001
         return {"construct": failure(error)}
     images = tensor(x)
+    y = None if labels is None else labels_tensor(labels)
+    result: dict[str, Any] = {"modules": module_names(D)}
     with torch.no_grad():
-        if labels is None or other is None:
-            result = {"batch": guarded(D, images)}
-            if wide is not None:
-                result["wide"] = guarded(D, tensor(wide))
-            return result
-        y = labels_tensor(labels)
-        result = {"batch": guarded(D, images, y), "other_labels": guarded(D, images, labels_tensor(other))}
-        if wide is not None:
-            result["wide"] = guarded(D, tensor(wide), labels_tensor([labels[0]] * len(wide)))
-        return result
+        if y is None or other is None:
+            result["batch"] = guarded(D, images)
+        else:
+            result.update(batch=guarded(D, images, y), other_labels=guarded(D, images, labels_tensor(other)))
+    result["scaled"] = scaled_scores(module, name, seed, scales, images, y)
+    return result
 
 
 @op("interface_classifier")
 def classifier_outputs(module: str, name: str, images: list[np.ndarray], seed: int) -> dict[str, Any]:
-    """model(x) and model.features(x) for each batch of images (one batch per image size)."""
+    """model(x) and model.features(x) for each batch of images (one batch per image size), and the model's
+    module classes."""
     try:
         model = build(module, name, seed)
     except Exception as error:  # noqa: BLE001
@@ -142,29 +196,38 @@ def classifier_outputs(module: str, name: str, images: list[np.ndarray], seed: i
                     else failure(AttributeError(f"{name} has no method features(x)")),
                 }
             )
-    return {"sizes": outputs}
+    return {"sizes": outputs, "modules": module_names(model)}
 
 
 @op("interface_generate")
 def generate_outputs(
-    module: str, function: str, generator: str, sizes: list[int], label: int | None, seed: int
+    module: str,
+    function: str,
+    generator: str,
+    sizes: list[int],
+    label: int | None,
+    optional: list[list[Any]],
+    seed: int,
 ) -> dict[str, Any]:
     """generate(G, n[, c], rng=...) for each n in `sizes` with the student's G in eval mode, and the first size
-    once more with a generator seeded alike, while torch's global seed differs (replay must come from rng)."""
+    once more with a generator seeded alike, while torch's global seed differs (replay must come from rng);
+    `dropped`: the documented optional parameters (`optional`, name and default) that generate lacks."""
     try:
         G = build(module, generator, seed)
     except Exception as error:  # noqa: BLE001
         return {"construct": failure(error)}
     generate = function_of(module, function)
-    extra = () if label is None else (label,)
+    extra = [] if label is None else [label]
 
-    def run(n: int, global_seed: int) -> dict[str, Any]:
+    def run(n: int, global_seed: int) -> tuple[dict[str, Any], list[str]]:
         seed_everything(global_seed)
         rng = torch.Generator(device=WORKER.device).manual_seed(seed)
-        return guarded(generate, G, n, *extra, rng=rng)
+        fitted = fit(generate, [G, n, *extra], documented_values(optional, {RNG: rng}))
+        return guarded(fitted, generate), fitted.dropped
 
-    outputs = [run(n, seed + 1 + i) for i, n in enumerate(sizes)]
-    return {"sizes": outputs, "replay": run(sizes[0], seed + 100)}
+    outputs = [run(n, seed + 1 + i)[0] for i, n in enumerate(sizes)]
+    replay, dropped = run(sizes[0], seed + 100)
+    return {"sizes": outputs, "replay": replay, "dropped": dropped}
 
 
 @op("interface_interpolate")
@@ -178,10 +241,12 @@ def interpolate_outputs(
     y1: int,
     steps: int,
     as_vectors: bool,
+    optional: list[list[Any]],
     seed: int,
 ) -> dict[str, Any]:
-    """interpolate(G, z0, z1, y0, y1, steps) with class indices or label vectors, and the grader's own
-    G(z0, y0), G(z1, y1) in eval mode mapped to [0, 1], from the same G, for the endpoint comparison."""
+    """interpolate(G, z0, z1, y0, y1, steps=...) with class indices or label vectors (`dropped`: the documented
+    optional parameters it lacks, so it ran with its own default), and the grader's own G(z0, y0), G(z1, y1) in
+    eval mode mapped to [0, 1], from the same G, for the endpoint comparison."""
     try:
         G = build(module, generator, seed)
     except Exception as error:  # noqa: BLE001
@@ -189,7 +254,8 @@ def interpolate_outputs(
     interpolate = function_of(module, function)
     start, end = tensor(z0), tensor(z1)
     labels = (labels_tensor([y0])[0], labels_tensor([y1])[0]) if as_vectors else (y0, y1)
-    result = {"frames": guarded(interpolate, G, start, end, *labels, steps=steps)}
+    fitted = fit(interpolate, [G, start, end, *labels], documented_values(optional, {"steps": steps}))
+    result = {"frames": guarded(fitted, interpolate), "dropped": fitted.dropped}
     endpoints = []
     G.eval()  # in case the student's interpolate left it in training mode
     for code, label in ((start, y0), (end, y1)):
@@ -247,3 +313,19 @@ def optimizer_facts(module: str, function: str, seed: int) -> dict[str, Any]:
         return {"pair": True, "G": _optimizer_facts(pair[0], G, D), "D": _optimizer_facts(pair[1], D, G)}
     except Exception as error:  # noqa: BLE001 - a student optimizer whose settings cannot be read
         return {"call": failure(error)}
+
+
+@op("interface_signatures")
+def missing_parameters(module: str, names: dict[str, list[Any]]) -> dict[str, list[str] | None]:
+    """For each name (its count of required arguments and its documented optional parameters), the optional
+    ones its signature (a class: its constructor's) does not accept, by the rules `fit` calls it with; None for
+    a name the module lacks (its own criteria say so)."""
+    missing: dict[str, list[str] | None] = {}
+    for name, (required, optional) in names.items():
+        try:
+            found = WORKER.attribute(module, name)
+        except (AttributeError, LookupError):
+            missing[name] = None
+            continue
+        missing[name] = fit(found, [None] * int(required), [(str(p), None) for p in optional]).dropped
+    return missing

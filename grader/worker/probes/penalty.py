@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from gankit.signature import RNG, documented_values, fit
+
 from ..ops import WORKER, op
 from ..values import describe, seed_everything, tensor
 
@@ -44,19 +46,27 @@ class RecordingCritic(nn.Module):
         return score
 
 
-def _run_case(penalty: Any, case: dict[str, Any], seed: int) -> dict[str, Any]:
+def _run_case(
+    penalty: Any, case: dict[str, Any], optional: list[list[Any]], seed: int, attached: bool
+) -> dict[str, Any]:
     generator = seed_everything(seed)
     critic = RecordingCritic(case["w"], case["u"], float(case["scale"]))
     real, y = tensor(case["real"]), tensor(case["y"])
     fake = tensor(case["fake"])
-    if case["fake_attached"]:
+    if attached:
         # As G's output arrives in train_step: a non-leaf tensor with an autograd graph behind it.
         fake = tensor(case["fake"], requires_grad=True) * 1.0
+    fitted = fit(penalty, [critic, real, fake, y], documented_values(optional, {**case["given"], RNG: generator}))
     try:
-        value = penalty(critic, real, fake, y, float(case["lam"]), generator)
+        value = fitted(penalty)
     except Exception as error:  # noqa: BLE001 - one failing case costs that case, not the others
         return {"error": f"{type(error).__name__}: {error}"[:ERROR_CHARS], "calls": critic.calls}
-    result: dict[str, Any] = {"value": describe(value), "calls": critic.calls, "grad_w": {"kind": "none"}}
+    result: dict[str, Any] = {
+        "value": describe(value),
+        "calls": critic.calls,
+        "grad_w": {"kind": "none"},
+        "dropped": fitted.dropped,
+    }
     if type(value) is torch.Tensor and value.requires_grad and value.numel() == 1:
         try:
             (grad_w,) = torch.autograd.grad(value.sum(), critic.w, allow_unused=True)
@@ -69,7 +79,16 @@ def _run_case(penalty: Any, case: dict[str, Any], seed: int) -> dict[str, Any]:
 
 
 @op("gradient_penalty")
-def gradient_penalty(module: str, function: str, cases: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
-    """`function(critic, real, fake, y, lam, rng)` once per case, each on a fresh recording critic."""
+def gradient_penalty(
+    module: str, function: str, cases: list[dict[str, Any]], optional: list[list[Any]], seed: int = 0
+) -> list[dict[str, Any]]:
+    """`function(critic, real, fake, y, lam=…, rng=…)` (the optional arguments its signature accepts) once per
+    case with `fake` detached and once with `fake` attached to a graph, each on a fresh recording critic."""
     penalty = WORKER.attribute(module, function)
-    return [_run_case(penalty, case, seed + index) for index, case in enumerate(cases)]
+    return [
+        {
+            mode: _run_case(penalty, case, optional, seed + index, mode == "attached")
+            for mode in ("detached", "attached")
+        }
+        for index, case in enumerate(cases)
+    ]

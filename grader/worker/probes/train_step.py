@@ -1,14 +1,17 @@
 """Training-step probes: the student's `train_step` on instrumented networks and optimizers, and
 `clip_weights` on a grader-made critic. They return an event log and numbers; the parent judges them.
 
-The trace of `train_step` records, in order: every forward of G and D (with the label argument of
-conditional networks), every moment a gradient reaches G's parameters (with a fingerprint of D's weights at
-that moment), and every optimizer step (which network, whether its gradients held NaN, D's fingerprint and
-largest |parameter| just before). After each step the stepped network's gradients are set to NaN, so a
-gradient that is not zeroed before the next backward shows up as NaN at the next step; the NaN is then
-replaced by 0 there, so one missing `zero_grad` does not spoil the rest of the trace. Nothing is poisoned
-before the first call: a student who zeroes right after each step instead of before each backward leaves
-clean gradients between calls, and must not be marked down for it.
+While `train_step` runs, the student's module-level losses, penalty and clipping are replaced by the task's
+trusted ones (`trusted.SUBSTITUTES`, by the formula names the parent sends), so a wrong loss costs only its
+own check and the trace shows what the step does with the right ones. The trace records, in order:
+- every forward of G and D (with the label argument of conditional networks);
+- per backward pass (autograd's graph task id): which network's parameters it reached and whether their
+  gradients were zero or unset when it arrived (`fresh`: zeroed before this backward); the gradient that
+  reached D's scores of real images, of G's images and of other inputs (interpolates), summed per kind,
+  whose signs tell a D loss (real pushed up, fake down) from a G loss (fake pushed up) and descent from
+  ascent; and the scale with which each trusted loss entered it (1: `loss.backward()`, −1: ascent);
+- every optimizer step (which network, D's fingerprint and largest |parameter| before and after it).
+Gradients are left as the student's code makes them, so the trace is the student's own training.
 """
 
 from __future__ import annotations
@@ -20,17 +23,15 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from gankit.signature import RNG, call, documented_values, fit
+
+from .. import trusted
 from ..ops import WORKER, op
 from ..values import describe, seed_everything, tensor
 
-# Known generator losses the parent can hand to train_step in place of the student's own (a "spy").
-GENERATOR_LOSSES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "minimax": lambda logits: -F.softplus(logits).mean(),
-    "nonsaturating": lambda logits: F.softplus(-logits).mean(),
-}
 MAX_RESULT_KEYS = 32
+SAME_ROW = 1e-6  # D's input rows that differ from a real (or G's) row by less are that row
 
 
 def _fingerprint(module: nn.Module) -> np.ndarray:
@@ -56,6 +57,32 @@ def _label_argument(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return next(iter(kwargs.values()), None)
 
 
+def _rows_in(x: torch.Tensor, pool: list[torch.Tensor]) -> torch.Tensor:
+    """(B,) bool: which rows of x equal a row of one of the tensors in `pool` (same per-sample shape)."""
+    found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    flat = x.detach().flatten(1)
+    for other in pool:
+        other = other.detach().flatten(1)
+        if other.shape[1] == flat.shape[1]:
+            found |= ((flat[:, None, :] - other[None, :, :]).abs().amax(dim=2) < SAME_ROW).any(dim=1)
+    return found
+
+
+def _bind(names: list[str], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The student's call of their function as arguments of the trusted one: by position, then by name, and
+    keyword arguments under the student's own names (`lambda_gp=`) for the places still open, in order."""
+    bound = dict(zip(names, args, strict=False))
+    bound.update({name: value for name, value in kwargs.items() if name in names and name not in bound})
+    unmatched = [value for name, value in kwargs.items() if name not in names]
+    open_places = [name for name in names if name not in bound]
+    bound.update(zip(open_places, unmatched, strict=False))
+    return bound
+
+
+def _task_id() -> int:
+    return int(torch._C._current_graph_task_id())
+
+
 class Trace:
     """Hooks on G, D and their optimizers that append to one event log."""
 
@@ -68,18 +95,28 @@ class Trace:
     ) -> None:
         self.G, self.D, self.conditional = G, D, conditional
         self.events: list[dict[str, Any]] = []
+        self.reals: list[torch.Tensor] = []  # the current call's real batches
+        self.fakes: list[torch.Tensor] = []  # what G returned in the current call
+        self._passes: dict[tuple[int, str], dict[str, Any]] = {}
         G.register_forward_pre_hook(self._forward("G"), with_kwargs=True)
         D.register_forward_pre_hook(self._forward("D"), with_kwargs=True)
-        for parameter in G.parameters():
-            if parameter.requires_grad:
-                parameter.register_hook(self._gradient_reaches_G)
+        G.register_forward_hook(self._generated)
+        D.register_forward_hook(self._scored)
+        for net, network in (("G", G), ("D", D)):
+            for parameter in network.parameters():
+                if parameter.requires_grad:
+                    parameter.register_hook(self._reaches(net, parameter))
         for net, optimizer in optimizers.items():
-            optimizer.register_step_pre_hook(self._before_step(net, optimizer))
-            optimizer.register_step_post_hook(self._after_step(optimizer))
+            optimizer.register_step_pre_hook(self._before_step(net))
+            optimizer.register_step_post_hook(self._after_step)
+
+    def start_call(self, reals: list[torch.Tensor]) -> None:
+        self.reals, self.fakes = reals, []
+        self.events.append({"e": "call"})
 
     def _forward(self, net: str) -> Callable[..., None]:
         def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-            event: dict[str, Any] = {"e": net, "grad_enabled": torch.is_grad_enabled()}
+            event: dict[str, Any] = {"e": net}
             if self.conditional:
                 label = _label_argument(args, kwargs)
                 event["y"] = describe(label) if label is not None else {"kind": "none"}
@@ -87,50 +124,80 @@ class Trace:
 
         return hook
 
-    def _gradient_reaches_G(self, grad: torch.Tensor) -> None:
-        # One event per backward pass is enough: every parameter of G fires, one after the other.
-        if not self.events or self.events[-1]["e"] != "G_grad":
-            self.events.append({"e": "G_grad", "d_fp": _fingerprint(self.D)})
+    def _generated(self, module: nn.Module, args: Any, output: Any) -> None:
+        if isinstance(output, torch.Tensor):
+            self.fakes.append(output.detach())
 
-    def _before_step(self, net: str, optimizer: torch.optim.Optimizer) -> Callable[..., None]:
-        def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-            nan = False
-            for parameter in _parameters(optimizer):
-                if parameter.grad is not None and torch.isnan(parameter.grad).any():
-                    nan = True
-                    parameter.grad = torch.nan_to_num(parameter.grad, nan=0.0)
+    def _scored(self, module: nn.Module, args: tuple[Any, ...], output: Any) -> None:
+        """Tag D's output rows as real, fake or other and follow the gradient that comes back into them."""
+        if not args or not isinstance(args[0], torch.Tensor) or not isinstance(output, torch.Tensor):
+            return
+        if not output.requires_grad or output.numel() % len(args[0]):
+            return
+        real = _rows_in(args[0], self.reals)
+        fake = _rows_in(args[0], self.fakes) & ~real
+        other = ~(real | fake)
+
+        def hook(grad: torch.Tensor) -> None:
+            per_row = grad.detach().reshape(len(real), -1).sum(dim=1).double()
             self.events.append(
-                {"e": "step", "net": net, "nan": nan, "d_fp": _fingerprint(self.D), "d_max": _largest(self.D)}
+                {
+                    "e": "out",
+                    "task": _task_id(),
+                    "real": float(per_row[real].sum()) if real.any() else None,
+                    "fake": float(per_row[fake].sum()) if fake.any() else None,
+                    "other": bool(other.any()),
+                }
             )
 
+        output.register_hook(hook)
+
+    def _reaches(self, net: str, parameter: torch.Tensor) -> Callable[[torch.Tensor], None]:
+        def hook(grad: torch.Tensor) -> None:
+            # A leaf's hook runs before the gradient is added to .grad: what is there now was left over.
+            fresh = parameter.grad is None or not bool(parameter.grad.any())
+            key = (_task_id(), net)
+            event = self._passes.get(key)
+            if event is None:
+                event = self._passes[key] = {"e": "grad", "task": key[0], "net": net, "fresh": fresh}
+                self.events.append(event)
+            event["fresh"] = event["fresh"] and fresh
+
         return hook
 
-    def _after_step(self, optimizer: torch.optim.Optimizer) -> Callable[..., None]:
+    def _before_step(self, net: str) -> Callable[..., None]:
         def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-            for parameter in _parameters(optimizer):
-                if parameter.grad is not None:
-                    parameter.grad = torch.full_like(parameter.grad, float("nan"))
+            self.events.append({"e": "step", "net": net, "d_fp": _fingerprint(self.D), "d_max": _largest(self.D)})
 
         return hook
 
-    def spy(self, name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-        """A known generator loss that logs each call, passed as train_step's generator_loss."""
-        formula = GENERATOR_LOSSES[name]
+    def _after_step(self, opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
+        step = next(e for e in reversed(self.events) if e["e"] == "step")
+        step["d_after"] = _fingerprint(self.D)
 
-        def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-            self.events.append({"e": "loss", "name": name})
-            return formula(fake_logits)
+    def substitute(self, formula: str, passed: bool = False) -> Callable[..., Any]:
+        """The trusted `formula`, logging each call (`passed`: handed to train_step as an argument) and the scale
+        with which its value enters a backward pass."""
+        function = trusted.SUBSTITUTES[formula]
+        names = list(inspect.signature(function).parameters)
 
-        return generator_loss
+        def substitute(*args: Any, **kwargs: Any) -> Any:
+            self.events.append({"e": "loss_call", "name": formula, "passed": passed})
+            value = function(**_bind(names, args, kwargs))
+            if isinstance(value, torch.Tensor) and value.requires_grad:
+                value.register_hook(
+                    lambda grad: self.events.append(
+                        {"e": "loss", "task": _task_id(), "name": formula, "scale": float(grad.sum())}
+                    )
+                )
+            return value
+
+        return substitute
 
     def snapshot(self, event: str, **extra: Any) -> None:
         self.events.append(
             {"e": event, "d_fp": _fingerprint(self.D), "g_fp": _fingerprint(self.G), "d_max": _largest(self.D), **extra}
         )
-
-
-def _parameters(optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
-    return [p for group in optimizer.param_groups for p in group["params"]]
 
 
 def _build(cls: type, small: dict[str, int]) -> nn.Module:
@@ -156,6 +223,23 @@ def _describe_result(result: Any) -> dict[str, Any]:
     return {"kind": "dict", "items": {key: describe(value) for key, value in items}}
 
 
+class Substituted:
+    """The student's module with some names replaced for the duration of a `with` block."""
+
+    def __init__(self, module: Any, replacements: dict[str, Any]) -> None:
+        self.module, self.replacements = module, replacements
+        self.saved: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        for name, value in self.replacements.items():
+            self.saved[name] = getattr(self.module, name, None)
+            setattr(self.module, name, value)
+
+    def __exit__(self, *exc: Any) -> None:
+        for name, value in self.saved.items():
+            setattr(self.module, name, value)
+
+
 @op("train_step_trace")
 def train_step_trace(
     module: str,
@@ -167,31 +251,40 @@ def train_step_trace(
     labels: np.ndarray,
     optimizer: dict[str, Any],
     step_kwargs: dict[str, Any],
+    optional: list[list[Any]],
+    substitutes: dict[str, str],
     generator_losses: list[str] | None = None,
     small: dict[str, int] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Call train_step once per leading index of `reals` (calls, n, m, 1, H, W), with n batches per call
-    (`batched`) or the first one alone, the labels (calls, n, m) for conditional tasks, and the event log."""
+    (`batched`) or the first one alone, the labels (calls, n, m) for conditional tasks, the documented optional
+    parameters its signature accepts, the student's names in `substitutes` replaced by trusted formulas, and,
+    where `generator_losses` is given, those trusted generator losses in turn for the function-valued optional
+    parameter; returns the event log."""
     rng = seed_everything(seed)
+    loaded = WORKER.module(module)
     step = WORKER.attribute(module, "train_step")
     G = _build(WORKER.attribute(module, generator), small or {})
     D = _build(WORKER.attribute(module, discriminator), small or {})
     optimizers = _optimizers(G, D, optimizer)
     trace = Trace(G, D, optimizers, conditional)
+    replacements = {name: trace.substitute(formula) for name, formula in substitutes.items()}
     trace.snapshot("init")
-    for call in range(len(reals)):
-        batches = [tensor(batch) for batch in reals[call]]
-        label_batches = [tensor(batch) for batch in labels[call]]
-        args: list[Any] = [G, D, optimizers["G"], optimizers["D"], batches if batched else batches[0]]
-        if conditional:
-            args.append(label_batches if batched else label_batches[0])
-        kwargs = dict(step_kwargs)
-        if generator_losses:
-            kwargs["generator_loss"] = trace.spy(generator_losses[call % len(generator_losses)])
-        trace.events.append({"e": "call"})
-        result = step(*args, rng=rng, **kwargs)
-        trace.snapshot("end", result=_describe_result(result))
+    with Substituted(loaded, replacements):
+        for index in range(len(reals)):
+            batches = [tensor(batch) for batch in reals[index]]
+            label_batches = [tensor(batch) for batch in labels[index]]
+            args: list[Any] = [G, D, optimizers["G"], optimizers["D"], batches if batched else batches[0]]
+            if conditional:
+                args.append(label_batches if batched else label_batches[0])
+            given: dict[str, Any] = {**step_kwargs, RNG: rng}
+            if generator_losses:
+                loss = trace.substitute(generator_losses[index % len(generator_losses)], passed=True)
+                given.update({name: loss for name, default in optional if isinstance(default, str)})
+            trace.start_call(batches)
+            result = call(step, args, documented_values([tuple(o) for o in optional], given, loaded))
+            trace.snapshot("end", result=_describe_result(result))
     return {"events": trace.events}
 
 
@@ -209,9 +302,12 @@ def _clip_critic() -> nn.Module:
 
 
 @op("clip_weights")
-def clip_weights(module: str, function: str, c: float, values: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Set the critic's parameters to `values` (by name), call `function(critic, c)`; return every parameter
-    after it and whether each is still the same tensor object (clipping in place)."""
+def clip_weights(
+    module: str, function: str, c: float, values: dict[str, np.ndarray], optional: list[list[Any]]
+) -> dict[str, Any]:
+    """Set the critic's parameters to `values` (by name), call `function(critic, c)` (without c where its
+    signature has none); return every parameter after it, whether each is still the same tensor object
+    (clipping in place), and whether c was left out."""
     critic = _clip_critic().to(WORKER.device)
     before = dict(critic.named_parameters())
     if set(before) != set(values):
@@ -219,9 +315,13 @@ def clip_weights(module: str, function: str, c: float, values: dict[str, np.ndar
     with torch.no_grad():
         for name, parameter in before.items():
             parameter.copy_(tensor(values[name]))
-    WORKER.attribute(module, function)(critic, c)
+    clip = WORKER.attribute(module, function)
+    (name, _), *rest = optional
+    fitted = fit(clip, [critic], [(name, c), *((str(n), d) for n, d in rest)])
+    fitted(clip)
     after = dict(critic.named_parameters())
     return {
         "parameters": {name: describe(parameter) for name, parameter in after.items()},
         "same_objects": {name: after.get(name) is parameter for name, parameter in before.items()},
+        "dropped": bool(fitted.dropped),
     }

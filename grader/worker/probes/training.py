@@ -58,6 +58,7 @@ def _interpolations(task: Any, G: torch.nn.Module, size: int) -> np.ndarray:
 def train_gan(
     module: str,
     training: dict[str, Any],
+    step_optional: list[list[Any]],
     conditional: bool,
     images: str,
     labels: str,
@@ -73,7 +74,17 @@ def train_gan(
     data = load_images(images)  # (N, 1, H, W), kept on the device: indexing beats a DataLoader
     targets = torch.from_numpy(np.load(labels, allow_pickle=False)).to(device)
     task = SimpleNamespace(training=training, conditional=conditional)
-    run = GanRun(task, WORKER.module(module), data, targets, batch_size, seed=seed, width=width)  # type: ignore[arg-type]
+    optional = [(name, default) for name, default in step_optional]
+    run = GanRun(
+        task,  # type: ignore[arg-type]
+        WORKER.module(module),
+        data,
+        targets,
+        batch_size,
+        seed=seed,
+        width=width,
+        step_optional=optional,
+    )
     snapshot_every = max(1, steps // SNAPSHOTS)
     started = time.monotonic()
     stopped = ""

@@ -11,6 +11,7 @@ from gankit.catalogue import Check, Task, load_catalogue
 from grader.make_template import REFERENCE_DIR
 from grader.run_checks import CheckResult, TaskRunner
 from grader.sandbox import Worker
+from tests.grader.variants import Fault, assert_only_faults
 
 CATALOGUE = load_catalogue()
 
@@ -24,6 +25,18 @@ def with_bug(task_id: str, old: str, new: str) -> str:
     source = reference_source(task_id)
     assert source.count(old) == 1, f"reference/{task_id}.py no longer contains the edited text once: {old!r}"
     return source.replace(old, new)
+
+
+def signature_variant(task_id: str, function: str, old: str, new: str, renames: dict[str, str]) -> str:
+    """The reference whose `function` has the parameter lines `old` replaced by `new` and, inside that
+    function's solution only, each text of `renames` replaced by its value."""
+    source = with_bug(task_id, old, new)
+    start = source.index(f"def {function}(")
+    end = source.index("# END SOLUTION", start)
+    body = source[start:end]
+    for before, after in renames.items():
+        body = body.replace(before, after)
+    return source[:start] + body + source[end:]
 
 
 RunCheck = Callable[..., CheckResult]
@@ -103,3 +116,21 @@ def shared_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedW
     workers = SharedWorkers(tmp_path_factory.mktemp("shared-workers"))
     yield workers
     workers.close()
+
+
+# Kinds a whole-task control leaves out: training stages take minutes, manual checks score nothing.
+NOT_STATIC = {"training_quality", "classifier_training", "manual"}
+
+
+def static_checks(task_id: str) -> list[str]:
+    """The ids of every check of the task that runs in seconds."""
+    return [check.id for check in CATALOGUE[task_id].checks if check.kind not in NOT_STATIC]
+
+
+def assert_costs_only(results: dict[str, CheckResult], faulty: str, at_least: float) -> CheckResult:
+    """The fault costs `faulty` at least the fraction `at_least` of its points (and not all of them when
+    `at_least` < 1), and every other check graded stays whole. Returns the faulty check's result."""
+    result = results[faulty]
+    assert_only_faults(results.values(), result.task, [Fault(faulty, at_least=at_least)])
+    assert at_least >= 1 or result.points > 0, result.message
+    return result

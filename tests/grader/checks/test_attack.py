@@ -1,76 +1,78 @@
-"""The `attack` check and `targeted_attack`'s interface: the reference gets full marks; attacks that leave the
-pixel range or the eps ball, aim the wrong way or ignore the target lose points in the check that names it."""
+"""The `attack` check and `targeted_attack`'s interface, graded together on the whole adversarial task: the
+reference gets full marks; each buggy attack costs the checks its row names (at least half of `attack` where it
+breaks the bounds or does not reach the target, less for a side fault), and nothing else."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 
-from gankit.catalogue import Check
-from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, full, lost_only, with_bug
+from grader.run_checks import CheckResult
+from tests.grader.checks.conftest import SharedWorkers, static_checks, with_bug
+from tests.grader.variants import PRIMARY, Fault, assert_only_faults
 
 PROJECTION = "x_adv = torch.clamp(x_adv, original - eps, original + eps).clamp(-1.0, 1.0)"
 
 
-@pytest.fixture(scope="module")
-def variants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedWorkers]:
-    session = SharedWorkers(tmp_path_factory.mktemp("attack"))
-    yield session
-    session.close()
+class Variant(NamedTuple):
+    name: str
+    old: str  # the reference's text
+    new: str  # the variant's
+    faults: tuple[Fault, ...]  # what it must cost; every other check of the task stays whole
 
 
-def small_attack() -> Check:
-    """The attack check on fewer images per experiment: buggy attacks take every step, and the verdict is plain."""
-    check = next(check for check in CATALOGUE["adversarial"].checks if check.id == "attack")
-    return dataclasses.replace(check, params={**check.params, "samples": 12})
+def grade(workers: SharedWorkers, source: str | None = None) -> dict[str, CheckResult]:
+    return workers.results("adversarial", static_checks("adversarial"), source)
 
 
-def test_reference_attack_gets_full_marks(variants: SharedWorkers) -> None:
-    result = variants.results("adversarial", ["attack"])["attack"]
-    assert full(result), result.message
+def test_reference_attack_gets_full_marks(shared_workers: SharedWorkers) -> None:
+    assert_only_faults(grade(shared_workers).values(), "adversarial", [])
 
 
-def test_attack_without_clamping_to_the_pixel_range(variants: SharedWorkers) -> None:
-    source = with_bug("adversarial", PROJECTION, "x_adv = torch.clamp(x_adv, original - eps, original + eps)")
-    results = variants.results("adversarial", ["interface", small_attack()], source)
-    lost_only(results["interface"], "pixel range")
-    assert results["attack"].points < results["attack"].max_points
-    assert "broke the bounds" in results["attack"].message
-
-
-def test_attack_beyond_the_eps_ball(variants: SharedWorkers) -> None:
-    source = with_bug("adversarial", PROJECTION, "x_adv = x_adv.clamp(-1.0, 1.0)")
-    results = variants.results("adversarial", ["interface", small_attack()], source)
-    lost_only(results["interface"], "further than eps")
-    assert results["attack"].points < results["attack"].max_points
-    assert "broke the bounds" in results["attack"].message
-
-
-def test_attack_with_the_wrong_sign(variants: SharedWorkers) -> None:
-    source = with_bug("adversarial", "x_adv = x_adv.detach() - step", "x_adv = x_adv.detach() + step")
-    results = variants.results("adversarial", ["interface", small_attack()], source)
-    assert results["attack"].points < 0.5 * results["attack"].max_points
-    assert "became 9s" in results["attack"].message and "gradient" in results["attack"].message
-    assert full(results["interface"])
-
-
-def test_untargeted_attack(variants: SharedWorkers) -> None:
-    source = with_bug(
-        "adversarial",
+VARIANTS = [
+    Variant(
+        "no-clamp-to-the-pixel-range",
+        PROJECTION,
+        "x_adv = torch.clamp(x_adv, original - eps, original + eps)",
+        (Fault("attack", "broke the bounds", PRIMARY), Fault("interface", "pixel range")),
+    ),
+    Variant(
+        "beyond-the-eps-ball",
+        PROJECTION,
+        "x_adv = x_adv.clamp(-1.0, 1.0)",
+        (Fault("attack", "broke the bounds", PRIMARY), Fault("interface", "further than eps")),
+    ),
+    Variant(
+        "wrong-sign",
+        "x_adv = x_adv.detach() - step",
+        "x_adv = x_adv.detach() + step",
+        (Fault("attack", "against the sign of the gradient", PRIMARY),),
+    ),
+    Variant(
+        "untargeted",
         'loss = F.cross_entropy(logits, target, reduction="sum")',
         'loss = -F.cross_entropy(logits, logits.argmax(dim=1), reduction="sum")',
-    )
-    results = variants.results("adversarial", ["interface", small_attack()], source)
-    assert results["attack"].points < 0.5 * results["attack"].max_points
-    assert full(results["interface"])
-
-
-def test_attack_that_takes_only_an_int_target(variants: SharedWorkers) -> None:
-    source = with_bug(
-        "adversarial",
+        (Fault("attack", "0% became 9s", PRIMARY),),
+    ),
+    Variant(
+        "only-an-int-target",
         "target = torch.as_tensor(target, device=x.device).long().expand(len(x))",
         "target = torch.full((len(x),), target, device=x.device)",
-    )
-    lost_only(variants.results("adversarial", ["interface"], source)["interface"], "(B,) int64 target")
+        (Fault("interface", "(B,) int64 target"),),
+    ),
+    Variant(
+        # squeeze() drops the batch dimension of a batch of one: only the all-black image (one image) fails, a
+        # side fault that costs that experiment's share, with a message that names the shapes the grader passes.
+        "fails-on-a-batch-of-one",
+        "logits = model(x_adv)  # (B, 10)",
+        "logits = model(x_adv).squeeze()",
+        (Fault("attack", "when called with model mapping (B, 1, 28, 28)", side=True),),
+    ),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[variant.name for variant in VARIANTS])
+def test_each_buggy_attack_costs_only_what_it_breaks(shared_workers: SharedWorkers, variant: Variant) -> None:
+    results = grade(shared_workers, with_bug("adversarial", variant.old, variant.new))
+    assert_only_faults(results.values(), "adversarial", variant.faults)

@@ -13,7 +13,8 @@ import pytest
 
 from grader.checks.loss_formula import DOMAINS, examples
 from grader.run_checks import CheckResult
-from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, with_bug
+from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, static_checks, with_bug
+from tests.grader.variants import PRIMARY, Fault, assert_only_faults
 
 Grade = Callable[..., dict[str, CheckResult]]
 LOSS_CHECKS = {
@@ -41,14 +42,14 @@ BCE_D = (
 )
 BCE_G = "    return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))"
 
-# (task, old, new, the check that must lose points, a check that must keep them all, words of the message)
+# (task, old, new, the check that must lose at least half its points, words of the message); every other static
+# check of the task keeps all of its points.
 BUGS = [
     pytest.param(
         "cdcgan",
         BCE_G,
         "    return -F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))",
         "generator_loss",
-        "discriminator_loss",
         "saturating",
         id="cdcgan-saturating-generator",
     ),
@@ -57,7 +58,6 @@ BUGS = [
         BCE_G,
         "    return F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))",
         "generator_loss",
-        "discriminator_loss",
         "target 1",
         id="dcgan-generator-target-0-log2-at-0",
     ),
@@ -66,7 +66,6 @@ BUGS = [
         "    return F.softplus(-fake_logits).mean()",
         "    return torch.log(1 - torch.sigmoid(fake_logits)).mean()",
         "generator_loss_nonsaturating",
-        "generator_loss_minimax",
         "saturating",
         id="vanilla-nonsaturating-written-saturating",
     ),
@@ -75,7 +74,6 @@ BUGS = [
         "    return -F.softplus(fake_logits).mean()",
         "    return F.softplus(-fake_logits).mean()",
         "generator_loss_minimax",
-        "generator_loss_nonsaturating",
         "non-saturating",
         id="vanilla-minimax-written-nonsaturating",
     ),
@@ -84,7 +82,6 @@ BUGS = [
         "    return -F.softplus(fake_logits).mean()",
         "    return -F.softplus(fake_logits.detach()).mean() + 0 * fake_logits.sum()",
         "generator_loss_minimax",
-        "generator_loss_nonsaturating",
         "right values but the wrong gradient",
         id="vanilla-minimax-right-values-detached-gradient",
     ),
@@ -93,7 +90,6 @@ BUGS = [
         "    return score_fake.mean() - score_real.mean()",
         "    return score_real.mean() - score_fake.mean()",
         "critic_loss",
-        "generator_loss",
         "sign",
         id="wgan-critic-sign",
     ),
@@ -102,7 +98,6 @@ BUGS = [
         "    return -score_fake.mean()",
         "    return score_fake.mean()",
         "generator_loss",
-        "critic_loss",
         "sign",
         id="wgan-generator-sign",
     ),
@@ -111,7 +106,6 @@ BUGS = [
         "    return score_fake.mean() - score_real.mean()",
         "    return score_real.mean() - score_fake.mean()",
         "wasserstein_losses",
-        "gradient_penalty",
         "get_WLoss_discriminator: the sign",
         id="cwgan-critic-sign",
     ),
@@ -120,7 +114,6 @@ BUGS = [
         "    return -score_fake.mean()",
         "    return score_fake.mean()",
         "wasserstein_losses",
-        "gradient_penalty",
         "get_WLoss_generator: the sign",
         id="cwgan-generator-sign",
     ),
@@ -131,7 +124,6 @@ BUGS = [
         "    real_term = -torch.log(torch.sigmoid(real_logits)).mean()\n"
         "    return real_term - torch.log(1 - torch.sigmoid(fake_logits)).mean()",
         "discriminator_loss",
-        "generator_loss",
         "inf or NaN at logits of ±100",
         id="dcgan-sigmoid-then-log",
     ),
@@ -143,7 +135,6 @@ BUGS = [
         "    real_term = bce(torch.sigmoid(real_logits), torch.ones_like(real_logits))\n"
         "    return real_term + bce(torch.sigmoid(fake_logits), torch.zeros_like(fake_logits))",
         "discriminator_loss",
-        "generator_loss",
         "±100",
         id="cdcgan-bceloss-of-sigmoid",
     ),
@@ -152,7 +143,6 @@ BUGS = [
         "    return F.softplus(-fake_logits).mean()",
         "    return F.softplus(-fake_logits).mean().item()",
         "generator_loss_nonsaturating",
-        "generator_loss_minimax",
         ".item()",
         id="vanilla-item-number",
     ),
@@ -161,7 +151,6 @@ BUGS = [
         BCE_G,
         "    return torch.tensor(F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits)).item())",
         "generator_loss",
-        "discriminator_loss",
         "no autograd graph",
         id="dcgan-item-rewrapped-tensor",
     ),
@@ -172,7 +161,6 @@ BUGS = [
         "    targets = torch.cat([torch.ones_like(real_logits), torch.zeros_like(fake_logits)])\n"
         "    return F.binary_cross_entropy_with_logits(logits, targets)",
         "discriminator_loss",
-        "generator_loss_minimax",
         "averages the real and fake batches together",
         id="vanilla-d-loss-averages-batches-together",
     ),
@@ -181,7 +169,6 @@ BUGS = [
         BCE_D,
         "    return (F.softplus(-real_logits) + F.softplus(fake_logits).mean()).sum()",
         "discriminator_loss",
-        "generator_loss_nonsaturating",
         "should be the mean BCE",
         id="vanilla-d-loss-sums-the-real-batch",
     ),
@@ -190,7 +177,6 @@ BUGS = [
         "    return p_data / (p_data + p_g)",
         "    return p_g / (p_data + p_g)",
         "optimal_discriminator",
-        "gan_value",
         "swapped",
         id="optimal-discriminator-swapped",
     ),
@@ -199,7 +185,6 @@ BUGS = [
         "    return p_data / (p_data + p_g)",
         "    return p_data / (p_data + p_g + 1e-8)",
         "optimal_discriminator",
-        "gan_value",
         "near 0",
         id="optimal-discriminator-eps",
     ),
@@ -208,7 +193,6 @@ BUGS = [
         "    return torch.log(d_real).mean() + torch.log1p(-d_fake).mean()",
         "    return -(torch.log(d_real).mean() + torch.log1p(-d_fake).mean())",
         "gan_value",
-        "optimal_discriminator",
         "sign",
         id="gan-value-sign",
     ),
@@ -217,21 +201,38 @@ BUGS = [
         "    return torch.log(d_real).mean() + torch.log1p(-d_fake).mean()",
         "    return torch.cat([torch.log(d_real), torch.log1p(-d_fake)]).mean()",
         "gan_value",
-        "optimal_discriminator",
         "own batch",
         id="gan-value-one-mean",
     ),
 ]
 
 
-@pytest.mark.parametrize(("task_id", "old", "new", "failing", "passing", "words"), BUGS)
-def test_bug_loses_points_only_where_named(
-    grade: Grade, task_id: str, old: str, new: str, failing: str, passing: str, words: str
+# Wrong only at the extremes (logits of ±100, densities near 0): a side property, which costs its share only.
+EXTREMES_ONLY = {"dcgan-sigmoid-then-log", "cdcgan-bceloss-of-sigmoid", "optimal-discriminator-eps"}
+
+
+def also_judged_by(task_id: str, function: str) -> set[str]:
+    """The optimal_d checks of the task that use `function` too. The catalogue tests it in two kinds of check, so
+    its fault may cost both (issue 15 gives that experiment a kind of its own); those are left out of the
+    "nothing elsewhere" assertion, and every other check must stay whole."""
+    return {
+        check.id
+        for check in CATALOGUE[task_id].checks
+        if check.kind == "optimal_d"
+        and function in (check.params.get("functions", []) + [check.params.get("function", "discriminator_loss")])
+    }
+
+
+@pytest.mark.parametrize(("task_id", "old", "new", "failing", "words"), BUGS)
+def test_bug_costs_its_check_by_severity_and_nothing_elsewhere(
+    grade: Grade, request: pytest.FixtureRequest, task_id: str, old: str, new: str, failing: str, words: str
 ) -> None:
-    results = grade(task_id, [failing, passing], with_bug(task_id, old, new))
-    assert results[failing].points < results[failing].max_points, results[failing].message
-    assert words in results[failing].message, results[failing].message
-    assert results[passing].points == results[passing].max_points, results[passing].message
+    side = request.node.callspec.id in EXTREMES_ONLY
+    results = grade(task_id, static_checks(task_id), with_bug(task_id, old, new))
+    function = next(c for c in CATALOGUE[task_id].checks if c.id == failing).params["function"]
+    shared = set().union(*(also_judged_by(task_id, f) for f in ([function] if isinstance(function, str) else function)))
+    graded = [result for check_id, result in results.items() if check_id not in shared]
+    assert_only_faults(graded, task_id, [Fault(failing, words, at_least=0.0 if side else PRIMARY, side=side)])
 
 
 def test_partial_credit_keeps_the_right_parts(grade: Grade) -> None:

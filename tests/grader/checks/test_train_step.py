@@ -7,9 +7,15 @@ from typing import NamedTuple
 
 import pytest
 
-from grader.checks import load_all
 from grader.run_checks import CheckResult
-from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, reference_source, with_bug
+from tests.grader.checks.conftest import (
+    SharedWorkers,
+    assert_costs_only,
+    reference_source,
+    signature_variant,
+    static_checks,
+    with_bug,
+)
 
 
 @pytest.fixture(scope="module")
@@ -132,36 +138,47 @@ WEIGHTS_ONLY = (
 )
 RESCALE = "            parameter.mul_(c / parameter.abs().max().clamp(min=c))"
 GP_LOOP = "for real, labels in zip(real_batches, label_batches, strict=True):"
+DCGAN_G_STEP = "    loss_G = generator_loss(D(fake))\n    opt_G.zero_grad()\n    loss_G.backward()\n    opt_G.step()\n"
+DCGAN_D_STEP = "    real_logits = D(real)\n"
+NO_DETACH = "fake_logits = D(G(sample_latent(len(real), real.device, rng)))"
+PRIMARY = 0.5  # a fault in the property the check exists for costs at least half of it (SPEC: severity)
+SIDE = 0.05  # a side property costs its share, and something
 
 
 class Bug(NamedTuple):
     task: str
     name: str
-    old: str  # the reference's text
-    new: str  # the buggy text
-    faulty: str  # the check that must lose points
+    old: str | tuple[str, ...]  # the reference's text (several: each replaced by its counterpart in `new`)
+    new: str | tuple[str, ...]  # the buggy text
+    faulty: str  # the check that must lose points; every other static check of the task stays whole
     phrase: str  # a phrase of its message
-    control: str  # a check of the same task that must keep full marks
+    at_least: float = PRIMARY  # the fraction of the faulty check it must cost
 
 
 BUGS = [
     Bug(
         "dcgan",
-        "D step without detach",
-        "fake_logits = D(fake.detach())",
-        "fake_logits = D(G(sample_latent(len(real), real.device, rng)))",
+        "no detach and G's gradients zeroed only before the D step",
+        ("fake_logits = D(fake.detach())", "    opt_G.zero_grad()\n    loss_G.backward()", "    # (1) Update D"),
+        (NO_DETACH, "    loss_G.backward()", "    opt_G.zero_grad()\n    # (1) Update D"),
         "train_step",
-        "detach the fakes",
-        "discriminator_loss",
+        "also applied the gradient of the D loss",
     ),
     Bug(
         "cwgan_gp",
-        "critic step without detach",
-        "        with torch.no_grad():\n            fake = G(sample_latent(len(real), real.device, rng), y)",
-        "        fake = G(sample_latent(len(real), real.device, rng), y)",
+        "no detach and G zeroed only before the critic steps",
+        (
+            "        with torch.no_grad():\n            fake = G(sample_latent(len(real), real.device, rng), y)",
+            "    opt_G.zero_grad()\n    loss_G.backward()",
+            "    # (1) Update the critic",
+        ),
+        (
+            "        fake = G(sample_latent(len(real), real.device, rng), y)",
+            "    loss_G.backward()",
+            "    opt_G.zero_grad()\n    # (1) Update the critic",
+        ),
         "train_step",
-        "detach the fakes",
-        "gradient_penalty",
+        "also applied the gradient of the critic loss",
     ),
     Bug(
         "dcgan",
@@ -169,8 +186,7 @@ BUGS = [
         "    loss_G.backward()\n    opt_G.step()",
         "    loss_G.backward()\n    opt_D.step()\n    opt_G.step()",
         "train_step",
-        "changed D's weights",
-        "discriminator_loss",
+        "the generator's loss moved D's weights",
     ),
     Bug(
         "cwgan_gp",
@@ -178,45 +194,49 @@ BUGS = [
         "    opt_G.step()\n",
         "    opt_G.step()\n    opt_C.step()\n",
         "train_step",
-        "changed critic's weights",
-        "gradient_penalty",
+        "the generator's loss moved critic's weights",
     ),
     Bug(
-        "dcgan",
-        "no zero_grad for D",
-        "    opt_D.zero_grad()\n",
-        "",
+        "wgan",
+        "critic ascends its loss",
+        "        loss_C.backward()",
+        "        (-loss_C).backward()",
         "train_step",
-        "zero the gradients",
-        "discriminator_loss",
+        "ascends",
     ),
+    Bug("dcgan", "D ascends its loss", "    loss_D.backward()", "    (-loss_D).backward()", "train_step", "ascends"),
+    Bug("dcgan", "G ascends its loss", "    loss_G.backward()", "    (-loss_G).backward()", "train_step", "ascends"),
     Bug(
-        "dcgan",
-        "no zero_grad for G",
-        "    opt_G.zero_grad()\n",
-        "",
+        "cwgan_gp",
+        "critic step without the penalty",
+        "        loss_C = wasserstein_loss + penalty",
+        "        loss_C = wasserstein_loss",
         "train_step",
-        "zero the gradients",
-        "generator_loss",
-    ),
-    Bug(
-        "vanilla_gan",
-        "no zero_grad for D",
-        "        opt_D.zero_grad()\n",
-        "",
-        "train_step",
-        "zero the gradients",
-        "discriminator_loss",
+        "add the gradient penalty",
     ),
     Bug(
         "cwgan_gp",
-        "no zero_grad for C",
-        "        opt_C.zero_grad()\n",
-        "",
+        "penalty subtracted",
+        "        loss_C = wasserstein_loss + penalty",
+        "        loss_C = wasserstein_loss - penalty",
         "train_step",
-        "zero the gradients",
-        "gradient_penalty",
+        "add the gradient penalty",
     ),
+    Bug(
+        "dcgan",
+        "G step before the D step",
+        (DCGAN_G_STEP + "\n    return", DCGAN_D_STEP),
+        ("\n    return", DCGAN_G_STEP + DCGAN_D_STEP),
+        "train_step",
+        "make the D updates first",
+        SIDE,
+    ),
+    Bug("dcgan", "no zero_grad for D", "    opt_D.zero_grad()\n", "", "train_step", "zero the gradients", SIDE),
+    Bug("dcgan", "no zero_grad for G", "    opt_G.zero_grad()\n", "", "train_step", "zero the gradients", SIDE),
+    Bug(
+        "vanilla_gan", "no zero_grad for D", "        opt_D.zero_grad()\n", "", "train_step", "zero the gradients", SIDE
+    ),
+    Bug("cwgan_gp", "no zero_grad for C", "        opt_C.zero_grad()\n", "", "train_step", "zero the gradients", SIDE),
     Bug(
         "vanilla_gan",
         "k = 1 D step",
@@ -224,7 +244,6 @@ BUGS = [
         "for real in real_batches[:1]:",
         "train_step",
         "make 2 D updates",
-        "discriminator_loss",
     ),
     Bug(
         "wgan",
@@ -233,7 +252,6 @@ BUGS = [
         "for real in real_batches[:1]:",
         "train_step",
         "make 3 critic updates",
-        "clip_weights",
     ),
     Bug(
         "cwgan_gp",
@@ -242,7 +260,6 @@ BUGS = [
         GP_LOOP.replace("zip(", "list(zip(").replace("True):", "True))[:1]:"),
         "train_step",
         "make 3 critic updates",
-        "gradient_penalty",
     ),
     Bug(
         "vanilla_gan",
@@ -251,7 +268,6 @@ BUGS = [
         "loss_G = generator_loss_nonsaturating(D(",
         "train_step",
         "generator_loss passed to train_step",
-        "discriminator_loss",
     ),
     Bug(
         "wgan",
@@ -260,9 +276,9 @@ BUGS = [
         "",
         "train_step",
         "call clip_weights(C, clip) after every critic update",
-        "clip_weights",
     ),
-    Bug("wgan", "clip_weights clips weights only", CLIP, WEIGHTS_ONLY, "clip_weights", "biases", "critic_loss"),
+    # train_step calls the trusted clip_weights in the grader's trace: the helper's fault costs its own check.
+    Bug("wgan", "clip_weights clips weights only", CLIP, WEIGHTS_ONLY, "clip_weights", "biases"),
     Bug(
         "wgan",
         "clip_weights rescales",
@@ -270,7 +286,7 @@ BUGS = [
         RESCALE,
         "clip_weights",
         "do not rescale",
-        "train_step",
+        0.2,
     ),
     Bug(
         "cdcgan",
@@ -279,7 +295,6 @@ BUGS = [
         "fake_logits = D(fake.detach(), torch.zeros_like(y))",
         "train_step",
         "condition both networks",
-        "discriminator_loss",
     ),
     Bug(
         "cwgan_gp",
@@ -288,7 +303,6 @@ BUGS = [
         "get_WLoss_discriminator(C(real, y), C(fake, torch.zeros_like(y)))",
         "train_step",
         "condition both networks",
-        "gradient_penalty",
     ),
     Bug(
         "cdcgan",
@@ -297,33 +311,75 @@ BUGS = [
         "fake = G(sample_latent(len(real), real.device, rng), one_hot(torch.randint(0, 10, (len(real),))))",
         "train_step",
         "condition both networks",
-        "discriminator_loss",
+    ),
+    Bug(
+        "dcgan",
+        "returns tensors",
+        '"loss_D": loss_D.item()',
+        '"loss_D": loss_D',
+        "train_step",
+        "loss_D is missing or not a number",
+        SIDE,
     ),
 ]
 
 
+def with_bugs(task_id: str, old: str | tuple[str, ...], new: str | tuple[str, ...]) -> str:
+    """The reference with each text of `old` replaced in turn, the first edit on the reference itself."""
+    olds, news = ((x,) if isinstance(x, str) else x for x in (old, new))
+    source = with_bug(task_id, olds[0], news[0])
+    for before, after in zip(olds[1:], news[1:], strict=True):
+        assert source.count(before) == 1, before
+        source = source.replace(before, after)
+    return source
+
+
 @pytest.mark.parametrize("bug", BUGS, ids=[bug.name for bug in BUGS])
-def test_each_bug_costs_its_own_criterion(grade: SharedWorkers, bug: Bug) -> None:
-    source = with_bug(bug.task, bug.old, bug.new)
-    result = grade.grade(bug.task, bug.faulty, source)
-    assert 0 < result.points < result.max_points, result.message
+def test_each_bug_costs_its_own_check_and_no_other(grade: SharedWorkers, bug: Bug) -> None:
+    results = grade.results(bug.task, static_checks(bug.task), with_bugs(bug.task, bug.old, bug.new))
+    result = assert_costs_only(results, bug.faulty, bug.at_least)
     assert bug.phrase in result.message and "; " not in result.message, result.message
-    control = next(c for c in CATALOGUE[bug.task].checks if c.id == bug.control)
-    if control.kind in load_all():  # a control of a kind written elsewhere may not exist yet
-        assert_full(grade.grade(bug.task, bug.control, source))
+    if bug.at_least < PRIMARY:
+        assert 1 - result.points / result.max_points < PRIMARY, result.message
 
 
-def test_the_clip_weights_bug_also_shows_in_train_step_and_nowhere_else(grade: SharedWorkers) -> None:
-    result = grade.grade("wgan", "train_step", with_bug("wgan", CLIP, WEIGHTS_ONLY))
-    assert 0 < result.points < result.max_points
-    assert result.message.startswith("call clip_weights(C, clip)") and "; " not in result.message
+# Faults of the losses, the penalty and the clipping helper: train_step runs with the trusted ones in their
+# place, so each costs its own check and train_step stays whole.
+LOSS_FAULTS = [
+    (
+        "dcgan",
+        "discriminator_loss",
+        "F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))",
+        "F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))",
+    ),
+    (
+        "wgan",
+        "critic_loss",
+        "return score_fake.mean() - score_real.mean()",
+        "return score_real.mean() - score_fake.mean()",
+    ),
+    ("cwgan_gp", "gradient_penalty", "((norms - 1) ** 2)", "((norms - 1).clamp(min=0) ** 2)"),
+]
 
 
-def test_returning_tensors_costs_only_the_result_criterion(grade: SharedWorkers) -> None:
-    source = with_bug("dcgan", '"loss_D": loss_D.item()', '"loss_D": loss_D')
+@pytest.mark.parametrize(("task_id", "faulty", "old", "new"), LOSS_FAULTS, ids=[f[1] for f in LOSS_FAULTS])
+def test_a_wrong_loss_costs_its_own_check_not_train_step(
+    grade: SharedWorkers, task_id: str, faulty: str, old: str, new: str
+) -> None:
+    results = grade.results(task_id, static_checks(task_id), with_bug(task_id, old, new))
+    assert_costs_only(results, faulty, PRIMARY)
+
+
+def test_no_detach_with_g_zeroed_before_its_backward_keeps_full_points_with_a_tip(grade: SharedWorkers) -> None:
+    """The five public ports that skip detach() but zero G's gradients before G's backward make the same update."""
+    source = with_bug("dcgan", "fake_logits = D(fake.detach())", NO_DETACH)
     result = grade.grade("dcgan", "train_step", source)
-    assert 0 < result.points < result.max_points
-    assert "loss_D is missing or not a number" in result.message
+    assert_full(result)
+    assert "tip: detach the fakes" in result.message
+
+
+def test_the_reference_gets_no_tip(grade: SharedWorkers) -> None:
+    assert "tip" not in grade.grade("dcgan", "train_step").message
 
 
 def test_a_train_step_that_raises_scores_zero_with_its_error(grade: SharedWorkers) -> None:
@@ -340,3 +396,36 @@ def test_new_optimizers_inside_train_step_are_named(grade: SharedWorkers) -> Non
     )
     result = grade.grade("dcgan", "train_step", source)
     assert result.points < result.max_points and "use opt_G and opt_D passed in" in result.message
+
+
+SIGNATURES = [
+    ("dcgan", "    rng: torch.Generator | None = None,\n) -> dict", ") -> dict", {", rng)": ", None)"}),
+    (
+        "wgan",
+        "    clip: float = 0.01,\n    rng: torch.Generator | None = None,\n",
+        "    *args,\n    **kwargs,\n",
+        {", rng)": ", kwargs.get('rng'))", "(C, clip)": "(C)"},
+    ),
+    (
+        "cwgan_gp",
+        "    lam: float = 10.0,\n    rng: torch.Generator | None = None,\n) -> dict",
+        "    lambda_gp: float = 10.0,\n) -> dict",
+        {", rng)": ", None)", "lam, None)": "lambda_gp)"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("task_id", "old", "new", "renames"), SIGNATURES, ids=[s[0] for s in SIGNATURES])
+def test_train_step_without_its_optional_parameters_keeps_full_points(
+    grade: SharedWorkers, task_id: str, old: str, new: str, renames: dict[str, str]
+) -> None:
+    assert_full(grade.grade(task_id, "train_step", signature_variant(task_id, "train_step", old, new, renames)))
+
+
+def test_clip_weights_without_c_is_judged_at_its_documented_default(grade: SharedWorkers) -> None:
+    source = with_bug("wgan", "def clip_weights(critic: nn.Module, c: float = 0.01)", "def clip_weights(critic)")
+    source = source.replace("parameter.clamp_(-c, c)", "parameter.clamp_(-0.01, 0.01)")
+    assert_full(grade.grade("wgan", "clip_weights", source))
+    wrong = source.replace("parameter.clamp_(-0.01, 0.01)", "parameter.clamp_(-0.1, 0.1)")
+    result = grade.grade("wgan", "clip_weights", wrong)
+    assert 1 - result.points / result.max_points >= PRIMARY, result.message
