@@ -12,7 +12,7 @@ from typing import Any
 from gankit.catalogue import Check, Task
 from grader.advice import with_advice
 from grader.checks import CheckContext, Outcome, load_all
-from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError, WorkerTimeout
+from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError, WorkerKilled, WorkerTimeout
 from grader.validate import Invalid
 
 DEFAULT_CHECK_SECONDS = 60.0
@@ -73,6 +73,8 @@ class TaskRunner:
             self.worker.call("load", timeout=60, module=self.task.id, path=where, names=names)
         except StudentError as error:
             raise LoadFailure(f"importing {self.task.student_file} failed with {error}") from None
+        except WorkerKilled:
+            raise  # the machine's fault until it happens again: run() tries once more
         except WorkerError as error:
             raise LoadFailure(f"importing {self.task.student_file} stopped the worker: {error}") from None
         self._loaded_in = self.worker.starts
@@ -85,37 +87,16 @@ class TaskRunner:
         return default
 
     def run(self, check: Check, seconds: float | None = None) -> CheckResult:
-        """Run `check` within `seconds` (default: its `time_limit`)."""
+        """Run `check` within `seconds` (default: its `time_limit`). A worker killed by a signal that neither
+        the grader nor its limits sent is the machine's fault until it happens again: the check is run once more
+        on a fresh worker."""
         seconds = self.time_limit(check) if seconds is None else seconds
         started = time.monotonic()
-        context = CheckContext(
-            task=self.task,
-            check=check,
-            worker=self.worker,
-            inputs_dir=self.inputs_dir,
-            deadline=started + seconds,
-            seed=self.seed,
-            device=self.device,
-            prepare=self.prepare,
-        )
-        try:
-            outcome = self.checks[check.kind](context)
-        except LoadFailure as error:
-            outcome = Outcome(0.0, str(error))
-        except WorkerTimeout:
-            outcome = Outcome(0.0, f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code")
-        except WorkerError as error:
-            outcome = Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
-        except StudentError as error:
-            outcome = Outcome(0.0, f"your code raised {error.kind}: {with_advice(str(error).split(': ', 1)[-1])}")
-        except Invalid as error:
-            outcome = Outcome(0.0, str(error))
-        except Exception as error:  # noqa: BLE001 - a fault of the grader itself must not end the grade
-            outcome = Outcome(
-                0.0,
-                f"the grader itself failed on this check ({type(error).__name__}: {error}); "
-                "please tell your instructor",
-            )
+        outcome = self._outcome(check, seconds)
+        if isinstance(outcome, WorkerKilled):
+            outcome = self._outcome(check, seconds)
+            if isinstance(outcome, WorkerKilled):
+                outcome = Outcome(0.0, killed_message(outcome, seconds))
         points = round(outcome.fraction * check.points, 4)
         status = "passed" if outcome.fraction >= 1 else "failed" if outcome.fraction <= 0 else "partial"
         return CheckResult(
@@ -128,3 +109,48 @@ class TaskRunner:
             images=outcome.images,
             details=outcome.details,
         )
+
+    def _outcome(self, check: Check, seconds: float) -> Outcome | WorkerKilled:
+        """The check's outcome, whatever happens; a worker killed from outside comes back as the error."""
+        context = CheckContext(
+            task=self.task,
+            check=check,
+            worker=self.worker,
+            inputs_dir=self.inputs_dir,
+            deadline=time.monotonic() + seconds,
+            seed=self.seed,
+            device=self.device,
+            prepare=self.prepare,
+        )
+        try:
+            return self.checks[check.kind](context)
+        except WorkerKilled as error:
+            if error.by_limit is not None:
+                return Outcome(0.0, killed_message(error, seconds))
+            return error
+        except LoadFailure as error:
+            return Outcome(0.0, str(error))
+        except WorkerTimeout:
+            return Outcome(0.0, f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code")
+        except WorkerError as error:
+            return Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
+        except StudentError as error:
+            return Outcome(0.0, f"your code raised {error.kind}: {with_advice(str(error).split(': ', 1)[-1])}")
+        except Invalid as error:
+            return Outcome(0.0, str(error))
+        except Exception as error:  # noqa: BLE001 - a fault of the grader itself must not end the grade
+            return Outcome(
+                0.0,
+                f"the grader itself failed on this check ({type(error).__name__}: {error}); "
+                "please tell your instructor",
+            )
+
+
+def killed_message(error: WorkerKilled, seconds: float) -> str:
+    """What happened to a worker that died of a signal, without blaming the student for the machine."""
+    if error.by_limit:
+        return f"{error}: your code reached {error.by_limit} of the sandbox; look for an endless loop or huge output"
+    return (
+        f"{error}, twice, by nothing the grader sent (its time limit of {seconds:.0f} s was not reached): "
+        "if your code sends signals or exits that way, stop it; otherwise ask your instructor to grade again"
+    )

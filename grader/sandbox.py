@@ -39,7 +39,9 @@ SANDBOX_SUBMISSION = "/submission"
 SANDBOX_INPUTS = "/inputs"
 FIRST_WORKER_UID = 61000  # one uid per live worker on the host, so RLIMIT_NPROC counts each worker alone
 WORKER_UIDS = 4096
-UID_LOCKS = Path(tempfile.gettempdir()) / "gan-grader-uids"
+# Host-wide, whatever $TMPDIR says (SLURM gives each job its own): two grader processes must see each other's
+# claims, or one kills the other's workers when it cleans up "its" uid.
+UID_LOCK_BASES = ("/run/lock", "/run", "/var/lock", "/tmp")
 LOG_TAIL_CHARS = 2000
 
 
@@ -49,6 +51,20 @@ class WorkerError(RuntimeError):
 
 class WorkerTimeout(WorkerError):
     pass
+
+
+class WorkerKilled(WorkerError):
+    """The worker died of a signal the grader did not send (a timeout is `WorkerTimeout`): the machine (an
+    out-of-memory killer, an administrator, a neighbour), a resource limit, or the student's own code."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number
+
+    @property
+    def by_limit(self) -> str | None:
+        """The rlimit that sends this signal, if one does."""
+        return {signal.SIGXCPU: "the CPU-time limit", signal.SIGXFSZ: "the file-size limit"}.get(self.signal_number)
 
 
 class StudentError(RuntimeError):
@@ -134,13 +150,20 @@ def _worker_environment(threads: int) -> dict[str, str]:
     }
 
 
+def uid_lock_dir() -> Path:
+    """The folder of the worker-uid locks: the first of `UID_LOCK_BASES` this process can write, never $TMPDIR."""
+    base = next((b for b in UID_LOCK_BASES if os.path.isdir(b) and os.access(b, os.W_OK)), UID_LOCK_BASES[-1])
+    return Path(base) / "gan-grader-uids"
+
+
 def _claim_uid(preferred: int) -> tuple[int, int]:
     """(offset, fd of its held lock) of a worker uid no other live worker on this host uses, from any grader
     process: the uid's processes are killed wholesale when its worker ends, so it must never be shared."""
-    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    locks = uid_lock_dir()
+    locks.mkdir(mode=0o700, exist_ok=True)
     for step in range(WORKER_UIDS):
         offset = (preferred + step) % WORKER_UIDS
-        fd = os.open(UID_LOCKS / f"{offset}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fd = os.open(locks / f"{offset}.lock", os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -148,6 +171,13 @@ def _claim_uid(preferred: int) -> tuple[int, int]:
             continue
         return offset, fd
     raise RuntimeError(f"all {WORKER_UIDS} worker uids are in use")
+
+
+def killed_by(code: int | None) -> int | None:
+    """The signal an exit code reports: −n from a child Python started, 128 + n from bubblewrap's."""
+    number = -code if code is not None and code < 0 else code - 128 if code is not None and code > 128 else None
+    valid = {int(s) for s in signal.Signals}
+    return number if number in valid else None
 
 
 class Worker:
@@ -379,6 +409,10 @@ class Worker:
         except (BrokenPipeError, wire.WireError, WorkerError) as error:
             code = self._exit_code()
             self.close()
+            number = killed_by(code)
+            if number is not None:
+                name = signal.Signals(number).name
+                raise WorkerKilled(f"the worker process was killed by {name} (exit code {code})", number) from None
             detail = f" (exit code {code})" if code is not None else ""
             raise WorkerError(f"the worker process failed: {error}{detail}") from None
         finally:

@@ -1,4 +1,5 @@
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from gankit import classifier
 from gankit.data import DATASETS
 from grader.cli import check_classifiers, main
 from grader.make_template import REFERENCE_DIR
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_help_explains_the_command():
@@ -86,3 +89,29 @@ def test_an_unknown_task_is_an_error_of_the_command(tmp_path: Path, capsys: pyte
     path.write_text((REFERENCE_DIR / "optimal_d.py").read_text())
     assert run([str(path), "--tasks", "no_such_task", "--out", str(tmp_path / "out")]) == 2
     assert "unknown task" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_grade_processes_with_their_own_tmpdir_leave_each_other_whole(tmp_path: Path) -> None:
+    """The issue's reproduction: a full static grade beside three short ones, each with another $TMPDIR (as
+    SLURM gives each job), once killed each other's workers through uid locks kept under $TMPDIR."""
+    grade = str(Path(sys.executable).parent / "grade")
+    example = str(EXAMPLES / "perfect.zip")
+    (tmp_path / "ta").mkdir()
+    (tmp_path / "tb").mkdir()
+
+    def command(tmpdir: str, out: str, *extra: str) -> tuple[list[str], dict[str, str]]:
+        return [grade, example, "--no-train", "--out", str(tmp_path / out), *extra], {
+            **os.environ,
+            "TMPDIR": str(tmp_path / tmpdir),
+        }
+
+    argv, env = command("tb", "b")
+    full = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for i in range(3):
+        argv, env = command("ta", f"a{i}", "--tasks", "optimal_d")
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+    assert full.wait(timeout=600) == 0
+    results = json.loads((tmp_path / "b" / "results.json").read_text(encoding="utf-8"))
+    short = {t["name"]: t["output"] for t in results["tests"] if t["score"] < t["max_score"]}
+    assert results["tests"] and not short, short

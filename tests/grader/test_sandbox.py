@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.sandbox import Limits, StudentError, Worker, WorkerError, WorkerTimeout, bwrap_available
+from grader.sandbox import Limits, StudentError, Worker, WorkerError, WorkerTimeout, bwrap_available, uid_lock_dir
 
 STUDENT = """
 import os, sys, time
@@ -134,3 +135,14 @@ def test_the_process_limit_holds_in_the_sandbox(tmp_path: Path) -> None:
         worker.call("load", timeout=60, module="student", path="/submission/student.py", names=[])
         with pytest.raises(StudentError, match="Resource temporarily unavailable|BlockingIOError"):
             call(worker, "processes", 200)
+
+
+def test_worker_uids_are_claimed_host_wide_whatever_tmpdir_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two grade processes with their own $TMPDIR (SLURM gives one per job) must see each other's claims."""
+    before = uid_lock_dir()
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert tempfile.gettempdir() == str(tmp_path)
+    assert uid_lock_dir() == before and tmp_path not in uid_lock_dir().parents
