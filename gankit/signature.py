@@ -38,6 +38,14 @@ def parameters(function: Callable[..., Any]) -> list[inspect.Parameter] | None:
         return None
 
 
+def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    """Whether `function` (a class: its constructor) takes `name` by keyword, by name or through `**kwargs`."""
+    return any(
+        (p.name == name and p.kind in NAMED) or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters(function) or []
+    )
+
+
 def fit(function: Callable[..., Any], required: Sequence[Any], optional: Sequence[tuple[str, Any]]) -> Fitted:
     """The call of `function` with the `required` arguments and every documented `optional` (name, value), in
     the documented order, that its signature accepts."""

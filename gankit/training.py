@@ -8,7 +8,6 @@ and `conditional` means integer labels follow the images.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -18,7 +17,7 @@ import torch.nn as nn
 
 from gankit.catalogue import Task
 from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
-from gankit.signature import RNG, call, documented_values, parameters
+from gankit.signature import RNG, accepts_keyword, call, documented_values
 
 
 def build_networks(
@@ -28,15 +27,10 @@ def build_networks(
     knob); a class whose constructor takes no `width` is built with its defaults."""
 
     def build(cls: type) -> nn.Module:
-        accepts = _accepts_keyword(cls, "width")
+        accepts = accepts_keyword(cls, "width")
         return (cls(width=width) if width is not None and accepts else cls()).to(device)
 
     return build(module.Generator), build(getattr(module, task.training["discriminator"]))
-
-
-def _accepts_keyword(cls: type, name: str) -> bool:
-    found = parameters(cls) or []
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in found)
 
 
 def build_optimizers(

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from gankit.signature import RNG, call, documented_values, fit
+from gankit.signature import RNG, call, documented_values, fit, parameters
 
 from .. import trusted
 from ..ops import WORKER, op
@@ -202,11 +202,8 @@ class Trace:
 
 def _build(cls: type, small: dict[str, int]) -> nn.Module:
     """The student's network with the small size knobs its constructor accepts (fast), defaults otherwise."""
-    try:
-        accepted = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        accepted = {}
-    return cls(**{name: value for name, value in small.items() if name in accepted}).to(WORKER.device)
+    named = {p.name for p in parameters(cls) or []}  # by name only: a **kwargs constructor keeps its defaults
+    return cls(**{name: value for name, value in small.items() if name in named}).to(WORKER.device)
 
 
 def _optimizers(G: nn.Module, D: nn.Module, config: dict[str, Any]) -> dict[str, torch.optim.Optimizer]:
