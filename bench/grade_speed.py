@@ -3,17 +3,17 @@
     python bench/grade_speed.py                         # examples/perfect.zip, static checks only
     python bench/grade_speed.py --train --tasks cdcgan  # include the brief training stage
     python bench/grade_speed.py --jobs 2 --copies 4     # a batch of 4 copies, 2 at a time
+    python bench/grade_speed.py --train --tasks cdcgan --jobs 2 --copies 2   # do the copies train alike?
 
-Prints the time to read the submission and start the sandboxed worker, the time of every check grouped by
-task and by kind, the training stage split into training (inside the worker) and the rest (data, scoring,
-figures), and the wall-clock total. The target for a full eight-task submission's static checks is ≤ 10 s on
-a 2-core machine.
+Prints the time to read the submission and start the sandboxed worker, the time of every check grouped by task
+and by kind, the training stage split into training (inside the worker) and the rest (data, scoring, figures),
+each copy's training figures and whether they agree, and the wall-clock total. The target for a full eight-task
+submission's static checks is ≤ 10 s on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import tempfile
 import time
@@ -23,7 +23,7 @@ from pathlib import Path
 from gankit.catalogue import load_catalogue
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
 from grader.examples import EXAMPLES_DIR
-from grader.grade import GradeOptions, grade_batch
+from grader.grade import GradeOptions, GradeReport, grade_batch
 from grader.submission import load_submission
 
 
@@ -43,7 +43,6 @@ def main() -> None:
         tasks=tuple(t for t in args.tasks.split(",") if t),
         train=args.train,
         device=device.type,
-        threads=max(1, (os.cpu_count() or 1) // args.jobs),  # as `grade` does
     )
     print(f"device: {describe_device(device)}; jobs {args.jobs}; copies {args.copies}")
 
@@ -83,12 +82,27 @@ def main() -> None:
                 f"{result.seconds - trained:.1f} s data, scoring and figures; {result.points:g} / {result.max_points:g}"
             )
             print(f"    {result.message}")
+    print_training_figures(reports)
     for result in report.results:
         if result.points < result.max_points:
             print(f"short of full marks: {result.task}/{result.check.id} {result.points:g} / {result.max_points:g}")
     static = sum(r.seconds for r in report.results if r.check.kind not in ("training_quality", "classifier_training"))
     print(f"static checks, first submission: {static:.2f} s; its grade {report.score:g} / {report.max_score:g}")
     print(f"wall clock for {len(reports)} submission(s): {wall:.2f} s")
+
+
+def print_training_figures(reports: list[GradeReport]) -> None:
+    """Each copy's training figures, and whether the copies agree: the batch must not change a grade."""
+    figures = [
+        {r.task: {k: v for k, v in r.details.items() if k != "train_seconds"} for r in report.results if r.details}
+        for report in reports
+    ]
+    if not figures[0]:
+        return
+    for index, copy in enumerate(figures):
+        print(f"training figures, copy {index}: " + "; ".join(f"{task} {values}" for task, values in copy.items()))
+    if len(figures) > 1:
+        print(f"training figures identical across the {len(figures)} copies: {all(f == figures[0] for f in figures)}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ from typing import Any
 
 import jsonschema
 
+from gankit.stage import STAGE_MARKER
+from gankit.stage import describe as describe_stage
+
 TASKS_DIR = Path(__file__).resolve().parent.parent / "tasks"
 SCHEMA_PATH = TASKS_DIR / "schema.json"
 # "## Q2 (4 points) ..." headings in questions.md carry each written question's points.
@@ -38,9 +41,13 @@ class Check:
 
 @dataclass(frozen=True)
 class Budget:
+    """A training stage: exactly `steps` calls of train_step on batches of `batch_size`. `cpu_seconds` is only a
+    safety net against networks far larger than the statement's (the worker's CPU time, not the wall clock's,
+    so a busy machine does not reach it)."""
+
     steps: int
     batch_size: int
-    seconds: float
+    cpu_seconds: float
     width: int | None = None  # the networks' width argument; None: their own default
 
 
@@ -62,7 +69,9 @@ class Task:
 
     @property
     def statement(self) -> str:
-        return (self.folder / "statement.md").read_text(encoding="utf-8")
+        """statement.md with the training stage written in at its marker, from this task's budgets."""
+        text = (self.folder / "statement.md").read_text(encoding="utf-8")
+        return text.replace(STAGE_MARKER, describe_stage(self)) if self.training is not None else text
 
     @property
     def questions(self) -> str | None:

@@ -141,6 +141,11 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def _smoothing_window(steps: int) -> int:
+    """About fifty windows over the run: smooth enough to show the trend, short enough to keep its shape."""
+    return max(1, steps // 50)
+
+
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
     """Trailing mean over `window` steps, (T,) → (T - window + 1,): entry i averages steps i..i+window-1."""
     sums = np.cumsum(np.insert(values, 0, 0.0))
@@ -156,16 +161,16 @@ def plot_losses(
     title: str = "Training losses",
     *,
     critic: bool = False,
+    x: str = "epoch",
 ) -> Path:
-    """Discriminator and generator loss against epoch: raw per step (faint) and a moving average (solid).
+    """Discriminator and generator loss against `x`: raw per step (faint) and a moving average (solid).
 
-    `history` holds one dict per training step with "epoch" (float, may be fractional), "loss_D" and
-    "loss_G"; `critic=True` names the first network "critic", as a WGAN does.
+    `history` holds one dict per training step with `x` ("epoch", may be fractional, or "step"), "loss_D"
+    and "loss_G"; `critic=True` names the first network "critic", as a WGAN does.
     """
     path = _png_path(path)
-    epochs = _history_column(history, "epoch")
-    # About fifty windows over the run: smooth enough to show the trend, short enough to keep its shape.
-    window = max(1, len(history) // 50)
+    epochs = _history_column(history, x)
+    window = _smoothing_window(len(history))
     fig = Figure(figsize=(7, 4.5), layout="constrained")
     ax = fig.subplots()
     for key, label, colour in (
@@ -175,7 +180,7 @@ def plot_losses(
         losses = _history_column(history, key)
         ax.plot(epochs, losses, color=colour, alpha=0.25, linewidth=0.8)
         ax.plot(epochs[window - 1 :], _moving_average(losses, window), color=colour, label=label)
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(x)
     ax.set_ylabel("loss")
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -193,40 +198,57 @@ def plot_discriminator_accuracy(
     history: Sequence[Mapping[str, float]],
     path: Path,
     title: str = "Discriminator accuracy per epoch",
+    *,
+    x: str = "epoch",
 ) -> Path:
-    """Mean discriminator accuracy per epoch on real and on generated images, with chance at 0.5.
+    """Discriminator accuracy on real and on generated images, with chance at 0.5.
 
-    `history` holds one dict per training step with "epoch" (float), "d_acc_real" and "d_acc_fake" in
-    [0, 1]; steps are grouped into epochs by floor(epoch). A run shorter than PER_EPOCH_FROM epochs is split
-    into SHORT_RUN_SLICES equal slices instead, each plotted at its mean epoch, so it still shows a trend.
+    `history` holds one dict per training step with `x`, "d_acc_real" and "d_acc_fake" in [0, 1]. Against
+    "epoch" (float), steps are grouped into epochs by floor(epoch); a run shorter than PER_EPOCH_FROM epochs
+    is split into SHORT_RUN_SLICES equal slices instead, each plotted at its mean epoch, so it still shows a
+    trend. Against "step" (a run shorter than an epoch), each curve is the moving average of the losses' plot.
     """
     path = _png_path(path)
-    epoch = _history_column(history, "epoch")
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.subplots()
+    curves = ((key, label, _unit_interval(_history_column(history, key), key)) for key, label in DISCRIMINATOR_CURVES)
+    if x == "step":
+        steps = _history_column(history, "step")
+        window = _smoothing_window(len(history))
+        for _, label, accuracy in curves:
+            ax.plot(steps[window - 1 :], _moving_average(accuracy, window), label=f"{label} (mean of {window} steps)")
+    else:
+        epoch = _history_column(history, "epoch")
+        x_values, groups = _epoch_groups(epoch)
+        counts = np.bincount(groups)
+        if epoch.max() >= PER_EPOCH_FROM:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for (_, label, accuracy), marker in zip(curves, "os", strict=True):
+            # clip_on=False keeps markers at exactly 0 or 1 whole instead of cut by the axes edge.
+            ax.plot(x_values, np.bincount(groups, weights=accuracy) / counts, marker=marker, label=label, clip_on=False)
+    ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="chance")
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel(x)
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    return _save(fig, path)
+
+
+DISCRIMINATOR_CURVES = (("d_acc_real", "real images"), ("d_acc_fake", "generated images"))
+
+
+def _epoch_groups(epoch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(x of each group, group of each step): whole epochs, or SHORT_RUN_SLICES slices of a short run."""
     per_epoch = epoch.max() >= PER_EPOCH_FROM
     slice_width = 1.0 if per_epoch else max(float(epoch.max()), 1e-9) / SHORT_RUN_SLICES
     index = np.floor(epoch / slice_width).astype(int)
     if not per_epoch:
         index = np.minimum(index, SHORT_RUN_SLICES - 1)  # the last step would open a slice of its own
     groups, step_group = np.unique(index, return_inverse=True)
-    counts = np.bincount(step_group)
-    x = groups if per_epoch else np.bincount(step_group, weights=epoch) / counts
-    fig = Figure(figsize=(7, 4.5), layout="constrained")
-    ax = fig.subplots()
-    for key, label, marker in (("d_acc_real", "real images", "o"), ("d_acc_fake", "generated images", "s")):
-        accuracy = _unit_interval(_history_column(history, key), key)
-        per_group = np.bincount(step_group, weights=accuracy) / counts
-        # clip_on=False keeps markers at exactly 0 or 1 whole instead of cut by the axes edge.
-        ax.plot(x, per_group, marker=marker, label=label, clip_on=False)
-    ax.axhline(0.5, color="gray", linestyle="--", linewidth=1, label="chance")
-    ax.set_ylim(0.0, 1.0)
-    if per_epoch:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("accuracy")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
-    return _save(fig, path)
+    x = groups if per_epoch else np.bincount(step_group, weights=epoch) / np.bincount(step_group)
+    return x, step_group
 
 
 def plot_sample_grid(

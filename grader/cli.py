@@ -10,7 +10,6 @@ grade pack FOLDER              zip exactly the task files of a student's folder
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -136,7 +135,13 @@ def grade_command(argv: list[str]) -> int:
     parser.add_argument("--no-train", action="store_true", help="skip the training stages (brief GAN training)")
     parser.add_argument("--public", action="store_true", help="run only the public checks the students also have")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="where training runs")
-    parser.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (default 1)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="submissions graded at the same time, one core each: every worker trains on one thread, so the "
+        "grade is the same whatever N (default 1)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of every input the grader draws (default 0)")
     parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded in --out")
     parser.add_argument("--check-seconds", type=float, default=60.0, help="wall-clock limit of one check (default 60)")
@@ -162,7 +167,6 @@ def grade_command(argv: list[str]) -> int:
         device=device.type,
         seed=args.seed,
         check_seconds=args.check_seconds,
-        threads=max(1, (os.cpu_count() or 1) // args.jobs),
     )
     try:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -36,8 +36,7 @@ class GradeOptions:
     device: str = "cpu"
     seed: int = 0
     check_seconds: float = 60.0
-    submission_seconds: float = 1800.0
-    threads: int = 1
+    submission_seconds: float = 3600.0  # room for every safety net of the training stages
     isolate: bool | None = None  # None: bubblewrap when available
 
 
@@ -134,7 +133,6 @@ def grade_submission(
             inputs,
             slot=slot,
             limits=limits,
-            threads=options.threads,
             device=options.device,
             isolate=options.isolate,
         ) as worker:

@@ -16,6 +16,8 @@ from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError
 from grader.validate import Invalid
 
 DEFAULT_CHECK_SECONDS = 60.0
+TRAINING_WALL_FACTOR = 3
+TRAINING_WALL_EXTRA = 120.0
 
 
 @dataclass
@@ -80,10 +82,11 @@ class TaskRunner:
         self._loaded_in = self.worker.starts
 
     def time_limit(self, check: Check, default: float = DEFAULT_CHECK_SECONDS) -> float:
-        """A training check gets its task's budget for the device twice over plus a minute to build and score;
-        every other check `default`."""
+        """A training check gets three times its CPU-seconds safety net plus two minutes to build and score, so
+        only a machine busy enough to give it under a third of a core ends it by the clock; every other check
+        `default`."""
         if check.kind == "training_quality" and self.task.budgets:
-            return self.task.budget(self.device).seconds * 2 + 60
+            return self.task.budget(self.device).cpu_seconds * TRAINING_WALL_FACTOR + TRAINING_WALL_EXTRA
         return default
 
     def run(self, check: Check, seconds: float | None = None) -> CheckResult:
@@ -131,7 +134,7 @@ class TaskRunner:
         except LoadFailure as error:
             return Outcome(0.0, str(error))
         except WorkerTimeout:
-            return Outcome(0.0, f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code")
+            return Outcome(0.0, timeout_message(check, seconds))
         except WorkerError as error:
             return Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
         except StudentError as error:
@@ -144,6 +147,18 @@ class TaskRunner:
                 f"the grader itself failed on this check ({type(error).__name__}: {error}); "
                 "please tell your instructor",
             )
+
+
+def timeout_message(check: Check, seconds: float) -> str:
+    """A check that ran out of wall-clock time. The training stage's own CPU-time net ends a slow train_step
+    first, so its clock running out means waiting code or a starved worker, and the message says both."""
+    if check.kind == "training_quality":
+        return (
+            f"the stage's wall-clock limit of {seconds:.0f} s was reached before its CPU-time limit: either your "
+            "train_step waits (sleep, input, a lock) or the machine was overloaded; if it does not wait, ask your "
+            "instructor to grade again"
+        )
+    return f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code"
 
 
 def killed_message(error: WorkerKilled, seconds: float) -> str:

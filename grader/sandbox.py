@@ -43,6 +43,10 @@ WORKER_UIDS = 4096
 # claims, or one kills the other's workers when it cleans up "its" uid.
 UID_LOCK_BASES = ("/run/lock", "/run", "/var/lock", "/tmp")
 LOG_TAIL_CHARS = 2000
+# One thread per worker whatever the machine or `--jobs`: float reductions split over a different number of threads
+# round differently, and over thousands of training steps that moves the figures a grade is scored on. One is
+# also what a batch wants: `--jobs N` then keeps N cores busy without two workers fighting over one.
+WORKER_THREADS = 1
 
 
 class WorkerError(RuntimeError):
@@ -137,7 +141,7 @@ def bwrap_command(submission: Path, inputs: Path | None, uid: int, cuda: bool) -
     return command
 
 
-def _worker_environment(threads: int) -> dict[str, str]:
+def _worker_environment() -> dict[str, str]:
     """A scrubbed environment: nothing of the grader's (no tokens, no GAN_* settings) reaches student code."""
     return {
         "PATH": "/usr/bin:/bin",
@@ -145,8 +149,8 @@ def _worker_environment(threads: int) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(WORKER_THREADS),
+        "MKL_NUM_THREADS": str(WORKER_THREADS),
     }
 
 
@@ -195,7 +199,6 @@ class Worker:
         *,
         slot: int = 0,
         limits: Limits = Limits(),
-        threads: int = 1,
         device: str = "cpu",
         isolate: bool | None = None,
     ) -> None:
@@ -204,7 +207,6 @@ class Worker:
         self._uid_lock = _claim_uid(slot)
         self.uid = FIRST_WORKER_UID + self._uid_lock[0]
         self.limits = limits
-        self.threads = threads
         self.device = device
         self.isolated = bwrap_available() if isolate is None else isolate
         self._process: subprocess.Popen[bytes] | None = None
@@ -267,7 +269,7 @@ class Worker:
                 stdin=requests_read,
                 stdout=replies_write,
                 stderr=log,
-                env=_worker_environment(self.threads),
+                env=_worker_environment(),
                 start_new_session=True,
                 preexec_fn=self._limit_resources,
                 close_fds=True,

@@ -306,10 +306,7 @@ SUBJECTS = rf"{SUBJECT}(?:(?:, | and ){SUBJECT})*"
 ATTRIBUTE = r"(?:shapes|dtypes|types|ranges)"
 ATTRIBUTES = rf"{ATTRIBUTE}(?:(?:, | and ){ATTRIBUTE})*"
 RETURNS = rf"return the documented {ATTRIBUTES}"
-RUNS = (
-    r"the grader runs your own `train_step` for a fixed budget \((?:GPU when available, a smaller CPU budget "
-    r"otherwise|on a GPU when there is one, a smaller budget on the CPU)\)"
-)
+RUNS = r"the grader runs your own `train_step` for the fixed number of steps under \*The training stage\* below"
 SCORES = r"scores (?:samples of each class|the samples) with a frozen {dataset} classifier"
 SOURCE = "(?:" + "|".join(ATTACK_SOURCES) + ")"
 

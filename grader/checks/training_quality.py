@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gankit.catalogue import Budget
 from gankit.classifier import load_frozen_classifier
 from gankit.common import NUM_CLASSES
 from gankit.data import load_dataset
@@ -44,10 +45,10 @@ from gankit.plots import (
     plot_per_class_accuracy,
     plot_sample_grid,
 )
+from gankit.stage import PER_CLASS
 from grader import validate
 from grader.checks import CheckContext, Outcome, check_kind
 
-PER_CLASS = 100
 REFERENCE_TEST_IMAGES = 2000
 RANGE_TOLERANCE = 1e-3
 
@@ -120,7 +121,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
     unit = (np.clip(samples, -1, 1) + 1) / 2
     history = result["history"]
     steps = len(next(iter(history.values()), []))
-    rows = [{key: float(values[i]) for key, values in history.items()} | {"epoch": i + 1} for i in range(steps)]
+    rows = [{key: float(values[i]) for key, values in history.items()} | {"step": i + 1} for i in range(steps)]
     critic = ctx.task.training.get("discriminator") == "Critic"
     pictures: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -129,9 +130,11 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
         row_labels = names if ctx.task.conditional else None
         pictures["samples, one class per row"] = plot_sample_grid(grid, out / "grid.png", "Samples", 10, row_labels)
         if rows and {"loss_D", "loss_G"} <= set(history):
-            pictures["losses"] = plot_losses(rows, out / "losses.png", "Losses per step", critic=critic)
+            pictures["losses"] = plot_losses(rows, out / "losses.png", "Losses", critic=critic, x="step")
         if rows and {"d_acc_real", "d_acc_fake"} <= set(history):
-            pictures["D accuracy"] = plot_discriminator_accuracy(rows, out / "acc.png", "D accuracy on real and fake")
+            pictures["D accuracy"] = plot_discriminator_accuracy(
+                rows, out / "acc.png", "D accuracy on real and fake", x="step"
+            )
         snapshots = result["snapshots"]
         if len(snapshots):
             evolution = [
@@ -168,7 +171,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
         steps=budget.steps,
         batch_size=budget.batch_size,
         width=budget.width,
-        seconds=budget.seconds,
+        cpu_seconds=budget.cpu_seconds,
         seed=ctx.seed,
         per_class=PER_CLASS,
     )
@@ -182,28 +185,60 @@ def training_quality(ctx: CheckContext) -> Outcome:
     stopped = str(result.get("stopped", ""))[:400]
     images_out = figures(ctx, result, samples, scores)
     details = {key: round(float(value), 4) for key, value in scores.items() if key in ctx.task.quality}
-    details["steps"] = int(result.get("steps_done", 0))
-    details["train_seconds"] = round(float(result.get("train_seconds", 0.0)), 1)
-    if stopped and not stopped.startswith("time cap"):
+    details["steps"] = steps = int(result.get("steps_done", 0))
+    details["train_seconds"] = seconds = round(float(result.get("train_seconds", 0.0)), 1)
+    if stopped:
         return Outcome(0.0, f"training stopped: {stopped}", images_out, details)
+    if result.get("cut_short") is True or steps < budget.steps:
+        return Outcome(0.0, cut_short_message(seconds, steps, budget), images_out, details)
     fractions = {name: threshold_fraction(scores[name], t["zero"], t["full"]) for name, t in ctx.task.quality.items()}
     fraction = float(np.mean(list(fractions.values())))
     if "conditional_accuracy" in fractions:
         fraction *= fractions["conditional_accuracy"]
-    parts = [f"{name} {scores[name]:.3g} (full at {t['full']:g})" for name, t in ctx.task.quality.items()]
-    message = f"after {details['steps']} steps: " + ", ".join(parts)
-    weakest = min(fractions, key=fractions.get) if fractions else None
-    if weakest and fractions[weakest] < 1:
-        message += f"; {ADVICE[weakest]}"
-    if stopped:
-        message += f" ({stopped})"
+    message = quality_message(scores, fractions, ctx.task.quality, steps)
     if outside > 0:
         message += f"; {outside:.0%} of pixels were outside [-1, 1]: end the Generator with tanh"
     return Outcome(fraction, message, images_out, details)
 
 
+def cut_short_message(seconds: float, steps: int, budget: Budget) -> str:
+    """The safety net's verdict: the student's code, not the machine, took the time (it counts CPU seconds)."""
+    return (
+        f"your train_step took {seconds:.0f} s for {steps} of {budget.steps} steps, past the stage's limit of "
+        f"{budget.cpu_seconds:.0f} CPU seconds (several times what networks of the statement's size need): make "
+        "the networks smaller, or let their constructors take `width`"
+    )
+
+
+# At most this accuracy counts as "near chance" (10 classes: 0.1): the evidence that the label is ignored.
+NEAR_CHANCE_ACCURACY = 0.15
+
+
+def quality_message(
+    scores: dict[str, Any], fractions: dict[str, float], quality: dict[str, dict[str, float]], steps: int
+) -> str:
+    """Every figure against its threshold, then the likely cause of each that fell short, read from the figures."""
+    parts = [f"{name} {scores[name]:.3g} (full at {t['full']:g})" for name, t in quality.items()]
+    message = f"after {steps} steps: " + ", ".join(parts)
+    short = [name for name in quality if fractions[name] < 1]
+    if short:
+        message += "; short of full: " + "; ".join(f"{name}: {likely_cause(name, scores)}" for name in short)
+    return message
+
+
+def likely_cause(figure: str, scores: dict[str, Any]) -> str:
+    """What to look at when `figure` fell short; the label is blamed only when the accuracy says it is ignored."""
+    if figure == "conditional_accuracy":
+        if scores["conditional_accuracy"] <= NEAR_CHANCE_ACCURACY:
+            return "samples look no more like the class asked for than chance: feed the one-hot label to both networks"
+        return (
+            "the label is followed only part of the time: check that both networks receive it, and train longer "
+            "locally to see whether the class comes sooner"
+        )
+    return ADVICE[figure]
+
+
 ADVICE = {
-    "conditional_accuracy": "samples do not show the class asked for: feed the one-hot label to both networks",
     "fid_ratio": "samples are far from real images: check the losses, the learning rates and the detach",
     "diversity": "samples of a class look alike (mode collapse): check the generator loss and the noise input",
     "class_coverage": "samples cover few classes (mode collapse): check the generator loss and the noise input",

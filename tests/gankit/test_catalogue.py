@@ -23,7 +23,6 @@ def test_gan_tasks_have_budgets_for_both_devices():
     for task in load_catalogue().values():
         if task.training is not None:
             cpu, cuda = task.budget("cpu"), task.budget("cuda")
-            assert cpu.seconds <= cuda.seconds * 10
             # A GPU takes batches at least as large; a CPU budget may shrink the networks instead of the batch.
             assert cuda.batch_size >= cpu.batch_size
             assert (cpu.width or 64) <= (cuda.width or 64)

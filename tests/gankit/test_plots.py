@@ -121,6 +121,21 @@ def test_discriminator_accuracy_of_a_short_run_is_split_into_slices(drawn, tmp_p
     assert np.all(np.diff(real.get_xdata()) > 0) and real.get_xdata().max() < 0.39
 
 
+def test_against_steps_both_plots_say_step_and_accuracy_is_a_moving_average(drawn, tmp_path):
+    """A brief run is a fraction of an epoch: the grader plots per step, D's accuracy smoothed like the losses
+    (one point per step would fill the plot)."""
+    long = [{**record, "step": step + 1} for step, record in enumerate(HISTORY * 25)]  # 1000 steps
+    plots.plot_losses(long, tmp_path / "losses.png", x="step")
+    plots.plot_discriminator_accuracy(long, tmp_path / "acc.png", x="step")
+    losses, accuracy = (figure.axes[0] for figure in drawn)
+    assert losses.get_xlabel() == accuracy.get_xlabel() == "step"
+    real, fake, _ = accuracy.lines
+    window = 1000 // 50
+    assert len(real.get_xdata()) == 1000 - window + 1 and real.get_xdata()[0] == window
+    np.testing.assert_allclose(real.get_ydata(), 0.5)  # the alternating 0, 1 of each step, averaged
+    assert legend_texts(accuracy.get_legend())[0] == f"real images (mean of {window} steps)"
+
+
 def test_sample_grid_layout_and_row_labels(drawn, tmp_path):
     plots.plot_sample_grid(IMAGES, tmp_path / "grid.png", "Per class", nrow=4, row_labels=["a", "b", "c"])
     figure = drawn[0]

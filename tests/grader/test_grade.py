@@ -3,15 +3,20 @@ resume, and the outputs (Gradescope's results.json, report.html)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from gankit.catalogue import load_catalogue
+from gankit.catalogue import Task, load_catalogue
 from grader.examples import EXAMPLES_DIR
-from grader.grade import TRAINING_KINDS, GradeOptions, grade_batch, grade_submission
+from grader.grade import TRAINING_KINDS, GradeOptions, GradeReport, grade_batch, grade_submission
 from grader.make_template import REFERENCE_DIR
 
 CATALOGUE = load_catalogue()
@@ -104,3 +109,47 @@ def test_a_batch_grades_one_folder_each_and_resumes(tmp_path: Path) -> None:
     again = grade_batch([first.parent, second.parent], CATALOGUE, options, out, jobs=2)
     assert all(report.previous is not None for report in again), "complete grades are not graded twice"
     assert [r.score for r in again] == [r.score for r in reports]
+
+
+def training_only(task_id: str, steps: int) -> Task:
+    """The task with only its training check, on a budget of `steps` at its CPU batch size and width."""
+    task = CATALOGUE[task_id]
+    budget = dataclasses.replace(task.budget("cpu"), steps=steps)
+    checks = [check for check in task.checks if check.kind == "training_quality"]
+    return dataclasses.replace(task, checks=checks, budgets={"cpu": budget, "cuda": budget})
+
+
+def training_figures(report: GradeReport) -> dict[str, tuple[float, dict[str, float]]]:
+    """Points and figures of each training check; its CPU seconds are the one thing allowed to differ."""
+    return {
+        result.task: (result.points, {key: value for key, value in result.details.items() if key != "train_seconds"})
+        for result in report.results
+    }
+
+
+@pytest.mark.slow
+def test_training_scores_are_the_same_alone_in_a_batch_and_beside_another_grade(tmp_path: Path) -> None:
+    """Steps, not seconds, end a run and every worker trains on one thread: the same figures alone, in a `--jobs 2`
+    batch beside a copy, and beside a second grade process with its own $TMPDIR."""
+    catalogue = {task_id: training_only(task_id, steps) for task_id, steps in (("cdcgan", 300), ("wgan", 60))}
+    options = GradeOptions(tasks=tuple(catalogue))
+    example = EXAMPLES_DIR / "perfect.zip"
+    copy = tmp_path / "copy.zip"
+    shutil.copy(example, copy)
+    alone = grade_submission(example, catalogue, options, tmp_path / "alone")
+    batch = grade_batch([example, copy], catalogue, options, tmp_path / "batch", jobs=2)
+    (tmp_path / "other-tmp").mkdir()
+    neighbour = subprocess.Popen(
+        [str(Path(sys.executable).parent / "grade"), str(example), "--no-train", "--out", str(tmp_path / "other")],
+        env={**os.environ, "TMPDIR": str(tmp_path / "other-tmp")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        beside = grade_submission(example, catalogue, options, tmp_path / "beside")
+    finally:
+        assert neighbour.wait(timeout=600) == 0
+    expected = training_figures(alone)
+    assert {task: figures["steps"] for task, (_, figures) in expected.items()} == {"cdcgan": 300, "wgan": 60}
+    assert all(points > 0 for points, _ in expected.values()), [r.message for r in alone.results]
+    assert [training_figures(report) for report in (*batch, beside)] == [expected] * 3

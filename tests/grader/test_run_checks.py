@@ -85,3 +85,25 @@ def test_exit_codes_name_the_signal_of_a_child_or_of_bubblewrap() -> None:
 def test_a_resource_limit_is_named_as_such() -> None:
     error = WorkerKilled("the worker process was killed by SIGXCPU (exit code 152)", signal.SIGXCPU)
     assert "the CPU-time limit" in killed_message(error, 60)
+
+
+def test_a_training_stage_out_of_clock_time_names_waiting_code_or_the_machine(tmp_path: Path) -> None:
+    """A train_step that sleeps uses no CPU, so the stage's CPU-time net never fires and the wall clock ends it:
+    the message says so, not "an endless loop"."""
+    task = load_catalogue()["cdcgan"]
+    check = next(c for c in task.checks if c.kind == "training_quality")
+    submission, inputs = tmp_path / "submission", tmp_path / "inputs"
+    submission.mkdir()
+    inputs.mkdir()
+    source = submission / task.student_file
+    source.write_text(
+        with_bug("cdcgan", ") -> dict[str, float]:\n", ") -> dict[str, float]:\n    time.sleep(100)\n").replace(
+            "import torch\n", "import time\n\nimport torch\n", 1
+        ),
+        encoding="utf-8",
+    )
+    with Worker(submission, inputs) as worker:
+        result = TaskRunner(task, worker, source, inputs).run(check, seconds=20)
+    assert result.points == 0
+    assert "wall-clock limit of 20 s was reached before its CPU-time limit" in result.message
+    assert "your train_step waits" in result.message and "endless loop" not in result.message

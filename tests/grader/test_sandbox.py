@@ -11,7 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.sandbox import Limits, StudentError, Worker, WorkerError, WorkerTimeout, bwrap_available, uid_lock_dir
+from grader.sandbox import (
+    WORKER_THREADS,
+    Limits,
+    StudentError,
+    Worker,
+    WorkerError,
+    WorkerTimeout,
+    bwrap_available,
+    uid_lock_dir,
+)
 
 STUDENT = """
 import os, sys, time
@@ -37,6 +46,10 @@ def environment():
 
 def raises():
     raise ValueError("no good")
+
+def torch_threads():
+    import torch
+    return float(torch.get_num_threads())
 
 def processes(n):
     import subprocess
@@ -123,6 +136,12 @@ def test_the_environment_is_scrubbed(worker: Worker, monkeypatch: pytest.MonkeyP
     assert set(environment) <= ALLOWED_ENVIRONMENT, sorted(set(environment) - ALLOWED_ENVIRONMENT)
     assert not any(secret in value or "/grader/private" in value for value in environment.values()), environment
     assert environment["HOME"] == "/tmp" and "PATH" in environment
+
+
+def test_torch_computes_on_one_thread_whatever_the_machine(worker: Worker) -> None:
+    """Another thread count rounds float sums differently: a batch would then change a training grade."""
+    worker.load_student()
+    assert call(worker, "torch_threads")["output"]["value"] == WORKER_THREADS == 1
 
 
 @needs_bwrap  # the process limit needs the worker's own unprivileged uid, which only the sandbox gives it

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from gankit.catalogue import Task
 from grader.checks import Criteria
+from grader.make_template import REFERENCE_DIR
 from grader.run_checks import CheckResult
 
 PRIMARY = 1 - Criteria.PRIMARY_FAILURE_FACTOR  # a fault in a check's reason to exist costs at least this (SPEC)
@@ -45,3 +47,59 @@ def assert_only_faults(results: Iterable[CheckResult], task_id: str, faults: Ite
         assert fault.phrase in result.message, (key, result.message)
     leaked = {key: result.message for key, result in by_check.items() if key not in faulty and lost(result) > 0}
     assert not leaked, f"checks that should have kept all their points: {leaked}"
+
+
+class TrainingVariant(NamedTuple):
+    """A generator a brief-training stage must judge: a correct one in another style (`breaks` empty) keeps full
+    points at the task's budget; a broken one earns nothing of the figures it `breaks` (those the task scores).
+    `first_line` goes at the top of the reference generator's forward, `edit` (old, new) replaces text of the
+    reference once, and
+    `own_width` builds the networks at their own default width, as for constructors that take no `width`;
+    `tasks` limits it to those tasks (empty: every task it can apply to)."""
+
+    name: str
+    breaks: tuple[str, ...] = ()
+    first_line: str | None = None
+    edit: tuple[str, str] | None = None
+    own_width: bool = False
+    tasks: tuple[str, ...] = ()
+
+
+TRAINING_VARIANTS = {
+    "reference": TrainingVariant("reference"),
+    # The spec's plain generator: the one-hot label joins the noise unscaled (the reference scales it by 5).
+    "label unscaled": TrainingVariant(
+        "label unscaled", edit=("torch.cat([z, 5.0 * y], dim=1)", "torch.cat([z, y], dim=1)"), tasks=("cdcgan",)
+    ),
+    # A canonical DCGAN-sized network (64 base channels): what a constructor without `width` gives.
+    "own width": TrainingVariant("own width", own_width=True),
+    "labels ignored": TrainingVariant("labels ignored", ("conditional_accuracy",), "y = torch.zeros_like(y)"),
+    "mode collapse": TrainingVariant("mode collapse", ("diversity", "class_coverage"), "z = torch.zeros_like(z)"),
+}
+
+
+def training_variant_source(task: Task, variant: TrainingVariant) -> str:
+    """The reference of `task` with `variant`'s change made, failing loudly when the reference moved on."""
+    reference = (REFERENCE_DIR / task.student_file).read_text(encoding="utf-8")
+    if variant.edit is not None:
+        old, new = variant.edit
+        assert reference.count(old) == 1, f"the reference no longer contains {old!r} once"
+        return reference.replace(old, new)
+    if variant.first_line is not None:
+        generator = reference.index("class Generator")
+        header = reference.index("    def forward(self, z", generator)
+        body = reference.index("\n", header) + 1
+        return reference[:body] + f"        {variant.first_line}\n" + reference[body:]
+    return reference
+
+
+def training_variants(task: Task) -> list[TrainingVariant]:
+    """The variants that apply to `task`: label variants to conditional tasks, `own width` where the budget
+    narrows the networks, the others where their `tasks` allow."""
+    return [
+        variant
+        for variant in TRAINING_VARIANTS.values()
+        if (not variant.tasks or task.id in variant.tasks)
+        and (task.conditional or "conditional_accuracy" not in variant.breaks)
+        and (task.budget("cpu").width is not None or not variant.own_width)
+    ]

@@ -1,0 +1,102 @@
+"""The statement's account of a task's brief-training stage, written from its task.toml when the statement is
+read, so what students are told is what the grader runs: steps, batches, the width passed, the optimizers, the
+seed, the figures with their thresholds, and when the stage stops early.
+
+A statement places it with the marker line `STAGE_MARKER`; `Task.statement` puts the text there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gankit.data import TITLES
+
+if TYPE_CHECKING:
+    from gankit.catalogue import Task
+
+STAGE_MARKER = "<!-- the training stage: written here from task.toml -->"
+PER_CLASS = 100  # samples per class the stage scores
+
+FIGURES = {
+    "conditional_accuracy": "the share of samples the classifier calls the class asked for, mean over classes",
+    "fid_ratio": (
+        "Fréchet distance to real test images in the classifier's feature space, over that of as many real "
+        "training images (1: as good as real data; lower is better)"
+    ),
+    "diversity": "spread of the samples within a class in that feature space, over that of real images",
+    "class_coverage": "the share of the 10 classes that get at least 5 % of the samples",
+}
+
+
+def _number(value: float) -> str:
+    """1e-3 as `1e-3`, 0.45 as `0.45`, 200.0 as `200`: as short as Python writes it, exponents unpadded."""
+    text = f"{value:g}"
+    return text.replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _optimizers(training: dict[str, Any]) -> str:
+    if training["optimizer"] == "make_optimizers":
+        return "the optimizers of your `make_optimizers(G, D)`"
+    if training["optimizer"] == "adam":
+        betas = tuple(training.get("betas", (0.9, 0.999)))
+        return f"`torch.optim.Adam(lr={_number(training['lr'])}, betas=({betas[0]:g}, {betas[1]:g}))` for each network"
+    return f"`torch.optim.RMSprop(lr={_number(training['lr'])})` for each network"
+
+
+def _each_call(task: Task) -> str:
+    training = task.training or {}
+    batches = training.get("d_steps")
+    real = "one batch" if batches is None else f"a list of {batches} batches"
+    labels = " with their integer labels" if task.conditional else ""
+    given = [f"`{name}={value!r}`" for name, value in training.get("step_kwargs", {}).items()]
+    given.append("`rng`, a `torch.Generator` seeded from the stage's seed, where your signature takes it")
+    return f"{real} of real training images{labels}, and " + ", ".join(given)
+
+
+def describe(task: Task) -> str:
+    """The markdown section `## The training stage` for a task with a `[training]` table."""
+    training = task.training or {}
+    cpu, cuda = task.budget("cpu"), task.budget("cuda")
+    networks = ("Generator", training["discriminator"])
+    if cpu.width is not None:
+        built = " and ".join(f"`{name}(width={cpu.width})`" for name in networks)
+        gpu = f"`width={cuda.width}`" if cuda.width is not None else "your defaults"
+        built += f" when the constructor takes `width` (otherwise with your defaults; on a GPU with {gpu})"
+    else:
+        built = " and ".join(f"`{name}()`" for name in networks) + " with your defaults"
+    samples = f"{PER_CLASS} samples of each class" if task.conditional else f"{PER_CLASS * 10} samples"
+    rows = [
+        f"| `{name}` | {FIGURES[name]} | {_number(t['zero'])} | {_number(t['full'])} |"
+        for name, t in task.quality.items()
+    ]
+    product = (
+        ", times the `conditional_accuracy` fraction, so samples that ignore the label earn nothing"
+        if "conditional_accuracy" in task.quality
+        else ""
+    )
+    return "\n".join(
+        [
+            "## The training stage",
+            "",
+            "Written from the task's `task.toml`, so it is what the grader runs.",
+            "",
+            f"- **What runs:** your own networks, built as {built}, with {_optimizers(training)}. Then exactly "
+            f"{cpu.steps} calls of your `train_step` on a CPU ({cuda.steps} on a GPU), each with {_each_call(task)}; "
+            f"a batch holds {cpu.batch_size} images on a CPU, {cuda.batch_size} on a GPU. The seed is the grader's "
+            "`--seed` (0 unless your instructor chose another), so the same code gets the same figures on every "
+            "run, alone or beside other grades.",
+            f"- **What is scored:** {samples} from `G` in eval mode, through the frozen {TITLES[task.dataset]} "
+            "classifier. Each figure earns a share of the points linearly between its two thresholds, and the "
+            f"check scores the mean of those shares{product}.",
+            "",
+            "| figure | what it measures | no points at | full points at |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            "- **When it stops early:** an exception in `train_step` or a loss that becomes NaN or infinite ends "
+            f"the stage with no points, and so do `train_step` calls that take more than {_number(cpu.cpu_seconds)} "
+            f"CPU seconds in all ({_number(cuda.cpu_seconds)} on a GPU), several times what networks of the size "
+            "above need. It counts the CPU time your code uses, not the clock, so a busy machine does not count "
+            "against you.",
+        ]
+    )
