@@ -31,6 +31,7 @@ from queue import Queue
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gankit.catalogue import Task, load_catalogue  # noqa: E402
+from grader.checks.training_quality import quality_fraction  # noqa: E402
 from grader.run_checks import CheckResult, TaskRunner  # noqa: E402
 from grader.sandbox import Worker  # noqa: E402
 from tests.grader.variants import TrainingVariant, training_variant_source, training_variants  # noqa: E402
@@ -86,6 +87,17 @@ def grade_run(root: Path, slot: int, task: Task, variant: TrainingVariant, seed:
     )
 
 
+def span(values: list[float]) -> str:
+    """ "a–b", or "a" when every value is a."""
+    low, high = f"{min(values):.3g}", f"{max(values):.3g}"
+    return low if low == high else f"{low}–{high}"
+
+
+def points_now(task: Task, run: Run) -> float:
+    """The run's points under the task's thresholds as they are now (a --from-json run may predate them)."""
+    return round(quality_fraction(run.figures, task.quality)[0] * run.max_points, 4)
+
+
 def margin(task: Task, variant: TrainingVariant, figure: str, values: list[float]) -> float | None:
     """How far the variant's worst run for its purpose lies past the threshold it must clear (see the module doc)."""
     zero, full = task.quality[figure]["zero"], task.quality[figure]["full"]
@@ -112,7 +124,7 @@ def summary(task: Task, variant: TrainingVariant, runs: list[Run]) -> list[str]:
             f"   zero {thresholds['zero']:g}, full {thresholds['full']:g}"
             + ("" if room is None else f"   margin {room:+.3f}")
         )
-    points = [run.points for run in runs]
+    points = [points_now(task, run) for run in runs]
     seconds = [run.train_seconds for run in runs]
     lines.append(
         f"  points {min(points):g}–{max(points):g} / {runs[0].max_points:g}, steps {min(r.steps for r in runs)}–"
@@ -137,11 +149,11 @@ def markdown_rows(task: Task, runs: list[Run]) -> list[str]:
             cells.append(
                 f"{figure} {min(values):.3g}–{max(values):.3g}" + ("" if room is None else f" (margin {room:+.3g})")
             )
-        points = [run.points for run in chosen]
+        points = [points_now(task, run) for run in chosen]
         seconds = [run.train_seconds for run in chosen]
         kind = "breaks " + ", ".join(f for f in variant.breaks if f in task.quality) if variant.breaks else "correct"
         rows.append(
-            f"| | | {variant.name} ({kind}) | {len(chosen)} | {'; '.join(cells)} | {min(points):.3g}–{max(points):.3g}"
+            f"| | | {variant.name} ({kind}) | {len(chosen)} | {'; '.join(cells)} | {span(points)}"
             f" / {chosen[0].max_points:g} | {min(seconds):.0f}–{max(seconds):.0f} s |"
         )
     return rows

@@ -276,8 +276,11 @@ def plot_fixed_latent_evolution(
     snapshots: Sequence[tuple[float, np.ndarray]],
     path: Path,
     title: str = "One fixed latent code during training",
+    *,
+    x: str = "epoch",
 ) -> Path:
-    """The image of one latent code at several points of training, one column per (epoch, (H, W)) pair."""
+    """The image of one latent code at several points of training, one column per (`x`, (H, W)) pair, where
+    `x` names the unit of training: "epoch" (may be fractional) or "step"."""
     path = _png_path(path)
     if len(snapshots) == 0:
         raise ValueError("snapshots is empty: it needs (epoch, image) pairs")
@@ -286,7 +289,7 @@ def plot_fixed_latent_evolution(
         raise ValueError(f"all snapshot images must have the same shape, got {sorted(shapes)}")
     images = _unit_images(np.stack([image for _, image in snapshots]), "(K, H, W)", "snapshot images")
     # One decimal is enough to tell snapshots apart; more makes neighbouring titles overlap.
-    column_titles = [f"epoch {round(epoch, 1):g}" for epoch, _ in snapshots]
+    column_titles = [f"{x} {round(when, 1):g}" for when, _ in snapshots]
     return _save(_image_grid(images[np.newaxis], title, column_titles=column_titles), path)
 
 

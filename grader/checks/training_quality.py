@@ -142,7 +142,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
                 for s, img in zip(result["snapshot_steps"], snapshots, strict=False)
             ]
             pictures["fixed latent code"] = plot_fixed_latent_evolution(
-                evolution, out / "fixed.png", "Fixed code by step"
+                evolution, out / "fixed.png", "Fixed code by step", x="step"
             )
         if "interpolations" in result:
             strips = (np.clip(result["interpolations"], -1, 1) + 1) / 2
@@ -191,14 +191,20 @@ def training_quality(ctx: CheckContext) -> Outcome:
         return Outcome(0.0, f"training stopped: {stopped}", images_out, details)
     if result.get("cut_short") is True or steps < budget.steps:
         return Outcome(0.0, cut_short_message(seconds, steps, budget), images_out, details)
-    fractions = {name: threshold_fraction(scores[name], t["zero"], t["full"]) for name, t in ctx.task.quality.items()}
-    fraction = float(np.mean(list(fractions.values())))
-    if "conditional_accuracy" in fractions:
-        fraction *= fractions["conditional_accuracy"]
+    fraction, fractions = quality_fraction(scores, ctx.task.quality)
     message = quality_message(scores, fractions, ctx.task.quality, steps)
     if outside > 0:
         message += f"; {outside:.0%} of pixels were outside [-1, 1]: end the Generator with tanh"
     return Outcome(fraction, message, images_out, details)
+
+
+def quality_fraction(scores: dict[str, Any], quality: dict[str, dict[str, float]]) -> tuple[float, dict[str, float]]:
+    """(the check's fraction, each figure's): the figures' mean, times the accuracy's where it is scored."""
+    fractions = {name: threshold_fraction(scores[name], t["zero"], t["full"]) for name, t in quality.items()}
+    fraction = float(np.mean(list(fractions.values())))
+    if "conditional_accuracy" in fractions:
+        fraction *= fractions["conditional_accuracy"]
+    return fraction, fractions
 
 
 def cut_short_message(seconds: float, steps: int, budget: Budget) -> str:

@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 DATASETS = ("fashion-mnist", "mnist")
+TITLES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}  # as the statements write them
 SPLITS = ("train", "test")
 IMAGE_SIZES = (28, 32)
 NUM_CLASSES = 10

@@ -144,9 +144,12 @@ def test_sample_grid_layout_and_row_labels(drawn, tmp_path):
     assert all(ax.get_xticks().size == 0 and ax.get_yticks().size == 0 for ax in figure.axes)
 
 
-def test_fixed_latent_evolution_titles_columns_by_epoch(drawn, tmp_path):
+def test_fixed_latent_evolution_titles_columns_by_epoch_or_by_step(drawn, tmp_path):
     plots.plot_fixed_latent_evolution(SNAPSHOTS, tmp_path / "evo.png")
     assert [ax.get_title() for ax in drawn[0].axes] == ["epoch 0", "epoch 1.5", "epoch 3"]
+    steps = [(step, image) for step, (_, image) in zip((375, 750, 1125), SNAPSHOTS, strict=True)]
+    plots.plot_fixed_latent_evolution(steps, tmp_path / "steps.png", x="step")
+    assert [ax.get_title() for ax in drawn[1].axes] == ["step 375", "step 750", "step 1125"]
 
 
 def test_fixed_latent_evolution_rounds_fractional_epochs(drawn, tmp_path):

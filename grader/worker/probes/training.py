@@ -8,7 +8,10 @@ clock, not the count, so only networks far larger than the statement's ever reac
 from __future__ import annotations
 
 import math
+import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,6 +60,50 @@ def _interpolations(task: Any, G: torch.nn.Module, size: int) -> np.ndarray:
     return np.stack(strips).reshape(len(pairs), INTERPOLATION_STEPS + 2, size, size)
 
 
+class CpuLimitReached(BaseException):
+    """Raised where train_step is when the stage's CPU seconds are spent; a BaseException, so the student's own
+    `except Exception` does not swallow it."""
+
+
+@contextmanager
+def cpu_time_limit(seconds: float) -> Iterator[None]:
+    """Raise CpuLimitReached once this process has used `seconds` of CPU time, even inside one long call:
+    the profiling timer counts CPU time of every thread, and a busy machine does not advance it."""
+
+    def reached(signum: int, frame: object) -> None:
+        raise CpuLimitReached
+
+    previous = signal.signal(signal.SIGPROF, reached)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _train(run: GanRun, steps: int, cpu_seconds: float) -> tuple[list[dict[str, float]], str, bool]:
+    """(history, why training stopped early or "", whether the CPU-time safety net ended it)."""
+    snapshot_every = max(1, steps // SNAPSHOTS)
+    history: list[dict[str, float]] = []
+    try:
+        with cpu_time_limit(cpu_seconds):
+            for step in range(1, steps + 1):
+                try:
+                    record = _record(run.train_step())
+                except Exception as error:  # noqa: BLE001 - the student's error ends training, it is the result
+                    why = f"train_step raised {type(error).__name__} at step {step}: {str(error)[:300]}"
+                    return history, why, False
+                history.append(record)
+                if not all(math.isfinite(value) for value in record.values()):
+                    return history, f"a loss became NaN or infinite at step {step}", False
+                if step % snapshot_every == 0:
+                    run.snapshot()
+    except CpuLimitReached:
+        return history, "", len(history) < steps
+    return history, "", False
+
+
 @op("train_gan")
 def train_gan(
     module: str,
@@ -88,26 +135,8 @@ def train_gan(
         width=width,
         step_optional=optional,
     )
-    snapshot_every = max(1, steps // SNAPSHOTS)
     started = time.process_time()
-    stopped = ""
-    cut_short = False
-    history: list[dict[str, float]] = []
-    for step in range(1, steps + 1):
-        try:
-            record = _record(run.train_step())
-        except Exception as error:  # noqa: BLE001 - the student's error ends training, it is the result
-            stopped = f"train_step raised {type(error).__name__} at step {step}: {str(error)[:300]}"
-            break
-        history.append(record)
-        if not all(math.isfinite(value) for value in record.values()):
-            stopped = f"a loss became NaN or infinite at step {step}"
-            break
-        if step % snapshot_every == 0:
-            run.snapshot()
-        if step < steps and time.process_time() - started > cpu_seconds:
-            cut_short = True
-            break
+    history, stopped, cut_short = _train(run, steps, cpu_seconds)
     train_seconds = time.process_time() - started
     size = data.shape[-1]
     class_labels = torch.arange(NUM_CLASSES).repeat_interleave(per_class)

@@ -21,7 +21,7 @@ from grader.checks.training_quality import (
     sample_scores,
     threshold_fraction,
 )
-from tests.grader.checks.conftest import CATALOGUE, SharedWorkers
+from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, with_bug
 from tests.grader.variants import TrainingVariant, training_variant_source, training_variants
 
 
@@ -124,6 +124,10 @@ def test_the_safety_net_ends_a_slow_train_step_with_its_own_message(shared_worke
     assert f"your train_step took 3 s for {steps} of 100000 steps, past the stage's limit of 3 CPU seconds" in (
         result.message
     )
+    # One endless call is stopped inside it: the net counts CPU time wherever the worker spends it.
+    endless = with_bug("cdcgan", ") -> dict[str, float]:\n", ") -> dict[str, float]:\n    while True:\n        pass\n")
+    result = shared_workers.results("cdcgan", [check], endless, task=task)["training_quality"]
+    assert result.points == 0 and "your train_step took 3 s for 0 of 100000 steps" in result.message
 
 
 def test_the_label_is_blamed_only_when_accuracy_is_near_chance() -> None:
