@@ -131,7 +131,7 @@ def training_figures(report: GradeReport) -> dict[str, tuple[float, dict[str, fl
 def test_training_scores_are_the_same_alone_in_a_batch_and_beside_another_grade(tmp_path: Path) -> None:
     """Steps, not seconds, end a run and every worker trains on one thread: the same figures alone, in a `--jobs 2`
     batch beside a copy, and beside a second grade process with its own $TMPDIR."""
-    catalogue = {task_id: training_only(task_id, steps) for task_id, steps in (("cdcgan", 300), ("wgan", 60))}
+    catalogue = {"cdcgan": training_only("cdcgan", 300)}
     options = GradeOptions(tasks=tuple(catalogue))
     example = EXAMPLES_DIR / "perfect.zip"
     copy = tmp_path / "copy.zip"
@@ -150,6 +150,5 @@ def test_training_scores_are_the_same_alone_in_a_batch_and_beside_another_grade(
     finally:
         assert neighbour.wait(timeout=600) == 0
     expected = training_figures(alone)
-    assert {task: figures["steps"] for task, (_, figures) in expected.items()} == {"cdcgan": 300, "wgan": 60}
-    assert all(figures["diversity"] > 0.1 for _, figures in expected.values()), [r.message for r in alone.results]
+    assert expected["cdcgan"][1]["steps"] == 300 and expected["cdcgan"][1]["diversity"] > 0.1, alone.results
     assert [training_figures(report) for report in (*batch, beside)] == [expected] * 3
