@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gankit.catalogue import Task, load_catalogue  # noqa: E402
 from grader.checks.training_quality import quality_fraction  # noqa: E402
-from grader.run_checks import CheckResult, TaskRunner  # noqa: E402
+from grader.results import CheckResult  # noqa: E402
+from grader.run_checks import TaskRunner  # noqa: E402
 from grader.sandbox import Worker  # noqa: E402
 from tests.grader.variants import TrainingVariant, training_variant_source, training_variants  # noqa: E402
 
@@ -64,14 +65,11 @@ def grade_run(root: Path, slot: int, task: Task, variant: TrainingVariant, seed:
     """One training check in a fresh sandboxed worker: what `grade --seed SEED` gives this variant."""
     staged, source = staged_task(task, variant)
     folder = root / f"{task.id}-{variant.name.replace(' ', '-')}-{seed}"
-    submission, inputs = folder / "submission", folder / "inputs"
-    for path in (submission, inputs):
-        path.mkdir(parents=True, mode=0o755)
-        path.chmod(0o755)
-    student = submission / task.student_file
-    student.write_text(source, encoding="utf-8")
-    student.chmod(0o644)
-    with Worker(submission, inputs, slot=slot) as worker:
+    inputs = folder / "inputs"
+    inputs.mkdir(parents=True, mode=0o755)
+    inputs.chmod(0o755)
+    with Worker(folder / "submission", inputs, slot=slot) as worker:
+        student = worker.stage({task.student_file: source})[task.student_file]
         result: CheckResult = TaskRunner(staged, worker, student, inputs, seed=seed).run(staged.checks[0])
     details = result.details or {}
     return Run(

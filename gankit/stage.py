@@ -7,12 +7,12 @@ A statement places it with the marker line `STAGE_MARKER`; `Task.statement` puts
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gankit.data import TITLES
 
 if TYPE_CHECKING:
-    from gankit.catalogue import Task
+    from gankit.catalogue import Task, Training
 
 STAGE_MARKER = "<!-- the training stage: written here from task.toml -->"
 PER_CLASS = 100  # samples per class the stage scores
@@ -34,30 +34,35 @@ def _number(value: float) -> str:
     return text.replace("e-0", "e-").replace("e+0", "e+")
 
 
-def _optimizers(training: dict[str, Any]) -> str:
-    if training["optimizer"] == "make_optimizers":
-        return "the optimizers of your `make_optimizers(G, D)`"
-    if training["optimizer"] == "adam":
-        betas = tuple(training.get("betas", (0.9, 0.999)))
-        return f"`torch.optim.Adam(lr={_number(training['lr'])}, betas=({betas[0]:g}, {betas[1]:g}))` for each network"
-    return f"`torch.optim.RMSprop(lr={_number(training['lr'])})` for each network"
+def _optimizers(task: Task, training: Training) -> str:
+    builder = task.with_role("optimizers")
+    if builder is not None:
+        return f"the optimizers of your `{builder.name}(G, D)`"
+    optimizer = training.optimizer
+    if optimizer.kind == "adam":
+        betas = optimizer.betas or (0.9, 0.999)
+        return f"`torch.optim.Adam(lr={_number(optimizer.lr)}, betas=({betas[0]:g}, {betas[1]:g}))` for each network"
+    return f"`torch.optim.RMSprop(lr={_number(optimizer.lr)})` for each network"
 
 
 def _each_call(task: Task) -> str:
-    training = task.training or {}
-    batches = training.get("d_steps")
-    real = "one batch" if batches is None else f"a list of {batches} batches"
+    training = task.training
+    assert training is not None
+    real = f"a list of {training.d_steps} batches" if training.batched else "one batch"
     labels = " with their integer labels" if task.conditional else ""
-    given = [f"`{name}={value!r}`" for name, value in training.get("step_kwargs", {}).items()]
+    given = [f"`{name}={value!r}`" for name, value in training.kwargs.items()]
     given.append("`rng`, a `torch.Generator` seeded from the stage's seed, where your signature takes it")
     return f"{real} of real training images{labels}, and " + ", ".join(given)
 
 
 def describe(task: Task) -> str:
     """The markdown section `## The training stage` for a task with a `[training]` table."""
-    training = task.training or {}
+    training = task.training
+    if training is None:
+        raise KeyError(f"task {task.id} has no [training] section")
     cpu, cuda = task.budget("cpu"), task.budget("cuda")
-    networks = ("Generator", training["discriminator"])
+    networks = (task.playing("generator").name, task.playing("discriminator", "critic").name)
+    step = task.playing("train_step").name
     if cpu.width is not None:
         built = " and ".join(f"`{name}(width={cpu.width})`" for name in networks)
         gpu = f"`width={cuda.width}`" if cuda.width is not None else "your defaults"
@@ -80,8 +85,8 @@ def describe(task: Task) -> str:
             "",
             "Written from the task's `task.toml`, so it is what the grader runs.",
             "",
-            f"- **What runs:** your own networks, built as {built}, with {_optimizers(training)}. Then exactly "
-            f"{cpu.steps} calls of your `train_step` on a CPU ({cuda.steps} on a GPU), each with {_each_call(task)}; "
+            f"- **What runs:** your own networks, built as {built}, with {_optimizers(task, training)}. Then exactly "
+            f"{cpu.steps} calls of your `{step}` on a CPU ({cuda.steps} on a GPU), each with {_each_call(task)}; "
             f"a batch holds {cpu.batch_size} images on a CPU, {cuda.batch_size} on a GPU. The seed is the grader's "
             "`--seed` (0 unless your instructor chose another), so the same code gets the same figures on every "
             "run, alone or beside other grades.",
@@ -93,8 +98,8 @@ def describe(task: Task) -> str:
             "|---|---|---|---|",
             *rows,
             "",
-            "- **When it stops early:** an exception in `train_step` or a loss that becomes NaN or infinite ends "
-            f"the stage with no points, and so do `train_step` calls that take more than {_number(cpu.cpu_seconds)} "
+            f"- **When it stops early:** an exception in `{step}` or a loss that becomes NaN or infinite ends "
+            f"the stage with no points, and so do `{step}` calls that take more than {_number(cpu.cpu_seconds)} "
             f"CPU seconds in all ({_number(cuda.cpu_seconds)} on a GPU), several times what networks of the size "
             "above need. It counts the CPU time your code uses, not the clock, so a busy machine does not count "
             "against you.",

@@ -18,11 +18,12 @@ from gankit.catalogue import TaskSchemaError, load_catalogue
 from gankit.classifier import WEIGHTS_DIR, accuracy_on_test_split, load_frozen_classifier
 from gankit.data import DATASETS, DataNotFoundError, locate
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
-from grader.examples import EXAMPLES_DIR, build_examples
-from grader.grade import GradeOptions, GradeReport, grade_batch
-from grader.make_template import TEMPLATE_DIR, write_template
-from grader.pack import pack
-from grader.template import MarkerError
+from grader.authoring.examples import EXAMPLES_DIR, build_examples
+from grader.authoring.make_template import TEMPLATE_DIR, write_template
+from grader.authoring.pack import pack
+from grader.authoring.template import MarkerError
+from grader.grade import grade_batch
+from grader.results import GradeOptions, GradeReport
 
 
 def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> int:

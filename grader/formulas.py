@@ -1,4 +1,4 @@
-"""Trusted reference formulas, by the names `task.toml` uses in a check's `formula` parameter.
+"""Trusted reference formulas, by the names a `[[names]]` entry of `task.toml` gives in its `formula`.
 
 Each formula is written once, in torch, and evaluated in float64 on the very float32 inputs the student's code
 received, so the reference itself adds no rounding worth speaking of. Next to each formula: its inputs'
@@ -93,7 +93,7 @@ _FORMULAS = (
         network="D",
     ),
     Formula(
-        "bce_generator_nonsaturating",
+        "nonsaturating_generator",
         nonsaturating_generator,
         "the non-saturating loss −mean log σ(l)",
         ("fake_logits",),
@@ -189,7 +189,6 @@ _FORMULAS = (
 )
 
 FORMULAS: dict[str, Formula] = {formula.name: formula for formula in _FORMULAS}
-FORMULAS["nonsaturating_generator"] = FORMULAS["bce_generator_nonsaturating"]  # both names appear in task.toml
 
 
 def evaluate(

@@ -12,85 +12,33 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Queue
 
 from tqdm import tqdm
 
 from gankit.catalogue import QUESTION_HEADING, Check, Task
-from grader.checks import load_all
+from grader.checks import Kind, load_all
 from grader.report import write_outputs
-from grader.run_checks import CheckResult, TaskRunner
+from grader.results import CheckResult, GradeOptions, GradeReport
+from grader.run_checks import TaskRunner
 from grader.sandbox import Limits, Worker
 from grader.submission import RefusedSubmission, Submission, load_submission
 
-TRAINING_KINDS = ("training_quality", "classifier_training")  # left out by --no-train
+
+def _stage(submission: Submission, tasks: dict[str, Task], worker: Worker) -> dict[str, Path]:
+    """Stage each task's source under its student file name; {task id: its path on the host}."""
+    paths = worker.stage({tasks[task_id].student_file: source for task_id, source in submission.sources.items()})
+    return {task_id: paths[tasks[task_id].student_file] for task_id in submission.sources}
 
 
-@dataclass(frozen=True)
-class GradeOptions:
-    tasks: tuple[str, ...] = ()  # empty: every task
-    train: bool = True
-    public_only: bool = False
-    device: str = "cpu"
-    seed: int = 0
-    check_seconds: float = 60.0
-    submission_seconds: float = 3600.0  # room for every safety net of the training stages
-    isolate: bool | None = None  # None: bubblewrap when available
-
-
-@dataclass
-class GradeReport:
-    """Everything the report shows about one submission."""
-
-    name: str
-    options: GradeOptions
-    results: list[CheckResult] = field(default_factory=list)
-    manual: list[dict[str, object]] = field(default_factory=list)
-    not_graded: list[dict[str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    refused: str | None = None
-    isolation: str = ""
-    output_tail: str = ""
-    seconds: float = 0.0
-    complete: bool = False
-    out_dir: Path = Path(".")
-    previous: dict[str, object] | None = None  # results.json of an earlier complete run, when resumed
-
-    @property
-    def score(self) -> float:
-        if self.previous is not None:
-            return float(self.previous["score"])  # type: ignore[arg-type]
-        return round(sum(result.points for result in self.results), 4)
-
-    @property
-    def max_score(self) -> float:
-        if self.previous is not None:
-            return float(self.previous["extra_data"]["max_automatic_score"])  # type: ignore[index]
-        return sum(result.max_points for result in self.results) + sum(n["points"] for n in self.not_graded)
-
-
-def _stage(submission: Submission, tasks: dict[str, Task], folder: Path) -> dict[str, Path]:
-    """Write each task's source under its student file name; readable by the worker's unprivileged uid."""
-    folder.mkdir(mode=0o755, parents=True, exist_ok=True)
-    os.chmod(folder, 0o755)
-    staged = {}
-    for task_id, source in submission.sources.items():
-        path = folder / tasks[task_id].student_file
-        path.write_text(source, encoding="utf-8")
-        os.chmod(path, 0o644)
-        staged[task_id] = path
-    return staged
-
-
-def _skip_reason(check: Check, options: GradeOptions, checks: dict[str, object]) -> str | None:
+def _skip_reason(check: Check, options: GradeOptions, checks: dict[str, Kind]) -> str | None:
     if options.public_only and not check.public:
         return "hidden check: not graded in a --public run"
-    if not options.train and check.kind in TRAINING_KINDS:
-        return "training stage: not graded in a --no-train run"
     if check.kind not in checks:
         return f"this grader has no check of kind {check.kind!r}"
+    if not options.train and checks[check.kind].trains:
+        return "training stage: not graded in a --no-train run"
     return None
 
 
@@ -123,7 +71,6 @@ def grade_submission(
     report.notes += submission.notes
     private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
     try:
-        staged = _stage(submission, tasks, private / "submission")
         inputs = private / "inputs"
         inputs.mkdir(mode=0o755)
         os.chmod(inputs, 0o755)
@@ -136,6 +83,7 @@ def grade_submission(
             device=options.device,
             isolate=options.isolate,
         ) as worker:
+            staged = _stage(submission, tasks, worker)
             report.isolation = worker.isolation
             _run_tasks(report, tasks, submission, staged, worker, inputs, options, started, save)
             report.output_tail = worker.output_tail()

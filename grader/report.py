@@ -8,12 +8,11 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
-if TYPE_CHECKING:
-    from grader.grade import GradeReport
+from grader.results import GradeReport
 
 MESSAGE_CHARS = 600
 _templates = jinja2.Environment(

@@ -5,35 +5,16 @@ sentence. Nothing here ever lets a student's failure stop the grade."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from gankit.catalogue import Check, Task
 from grader.advice import with_advice
 from grader.checks import CheckContext, Outcome, load_all
-from grader.sandbox import SANDBOX_SUBMISSION, StudentError, Worker, WorkerError, WorkerKilled, WorkerTimeout
+from grader.results import CheckResult
+from grader.sandbox import StudentError, Worker, WorkerError, WorkerKilled, WorkerTimeout
 from grader.validate import Invalid
 
 DEFAULT_CHECK_SECONDS = 60.0
-TRAINING_WALL_FACTOR = 2
-TRAINING_WALL_EXTRA = 120.0
-
-
-@dataclass
-class CheckResult:
-    task: str
-    check: Check
-    status: str  # passed | partial | failed | manual | not graded
-    points: float
-    message: str
-    seconds: float = 0.0
-    images: dict[str, str] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def max_points(self) -> float:
-        return self.check.points
 
 
 class LoadFailure(RuntimeError):
@@ -69,8 +50,8 @@ class TaskRunner:
         self.worker.ensure_started()
         if self._loaded_in == self.worker.starts:
             return
-        where = f"{SANDBOX_SUBMISSION}/{self.source.name}" if self.worker.isolated else str(self.source)
-        names = [entry["name"] for entry in self.task.names]
+        where = self.worker.submission_path(self.source)
+        names = [entry.name for entry in self.task.names]
         try:
             self.worker.call("load", timeout=60, module=self.task.id, path=where, names=names)
         except StudentError as error:
@@ -82,11 +63,10 @@ class TaskRunner:
         self._loaded_in = self.worker.starts
 
     def time_limit(self, check: Check, default: float = DEFAULT_CHECK_SECONDS) -> float:
-        """A training check gets twice its CPU-seconds safety net plus two minutes to build and score: the worker
-        ends a train_step that spends the net itself, so only waiting code or a machine busy enough to give the
-        worker under half a core ends it by the clock; every other check `default`."""
-        if check.kind == "training_quality" and self.task.budgets:
-            return self.task.budget(self.device).cpu_seconds * TRAINING_WALL_FACTOR + TRAINING_WALL_EXTRA
+        """The limit its kind declares for this task and device (a training stage's), else `default`."""
+        kind = self.checks.get(check.kind)
+        if kind is not None and kind.time_limit is not None:
+            return kind.time_limit(self.task, self.device)
         return default
 
     def run(self, check: Check, seconds: float | None = None) -> CheckResult:
@@ -113,6 +93,13 @@ class TaskRunner:
             details=outcome.details,
         )
 
+    def timeout_message(self, check: Check, seconds: float) -> str:
+        """What running out of wall-clock time means: the kind's own sentence where it declares one."""
+        kind = self.checks.get(check.kind)
+        if kind is not None and kind.timeout_message is not None:
+            return kind.timeout_message(seconds)
+        return f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code"
+
     def _outcome(self, check: Check, seconds: float) -> Outcome | WorkerKilled:
         """The check's outcome, whatever happens; a worker killed from outside comes back as the error."""
         context = CheckContext(
@@ -126,7 +113,7 @@ class TaskRunner:
             prepare=self.prepare,
         )
         try:
-            return self.checks[check.kind](context)
+            return self.checks[check.kind].run(context)
         except WorkerKilled as error:
             if error.by_limit is not None:
                 return Outcome(0.0, killed_message(error, seconds))
@@ -134,7 +121,7 @@ class TaskRunner:
         except LoadFailure as error:
             return Outcome(0.0, str(error))
         except WorkerTimeout:
-            return Outcome(0.0, timeout_message(check, seconds))
+            return Outcome(0.0, self.timeout_message(check, seconds))
         except WorkerError as error:
             return Outcome(0.0, f"your code ended the worker process ({error}); did it call exit or crash?")
         except StudentError as error:
@@ -147,18 +134,6 @@ class TaskRunner:
                 f"the grader itself failed on this check ({type(error).__name__}: {error}); "
                 "please tell your instructor",
             )
-
-
-def timeout_message(check: Check, seconds: float) -> str:
-    """A check that ran out of wall-clock time. The training stage's own CPU-time net ends a slow train_step
-    first, so its clock running out means waiting code or a starved worker, and the message says both."""
-    if check.kind == "training_quality":
-        return (
-            f"the stage's wall-clock limit of {seconds:.0f} s was reached before its CPU-time limit: either your "
-            "train_step waits (sleep, input, a lock) or the machine was overloaded; if it does not wait, ask your "
-            "instructor to grade again"
-        )
-    return f"time limit of {seconds:.0f} s reached: look for an endless loop or slow code"
 
 
 def killed_message(error: WorkerKilled, seconds: float) -> str:

@@ -216,6 +216,29 @@ class Worker:
         self.starts = 0
         self._requests_sent = 0
 
+    # ---- the submission and inputs folders, as the host and the worker see them -------------------------------
+
+    def stage(self, files: dict[str, str]) -> dict[str, Path]:
+        """Write {file name: source} into the submission folder, readable by the worker's unprivileged uid;
+        returns {file name: host path}."""
+        self.submission.mkdir(mode=0o755, parents=True, exist_ok=True)
+        os.chmod(self.submission, 0o755)
+        staged = {}
+        for name, source in files.items():
+            path = self.submission / name
+            path.write_text(source, encoding="utf-8")
+            os.chmod(path, 0o644)
+            staged[name] = path
+        return staged
+
+    def submission_path(self, host_path: Path) -> str:
+        """The path the worker process sees for `host_path`, a file in the submission folder."""
+        return f"{SANDBOX_SUBMISSION}/{host_path.name}" if self.isolated else str(host_path)
+
+    def inputs_path(self, host_path: Path) -> str:
+        """The path the worker process sees for `host_path`, a file in the inputs folder."""
+        return f"{SANDBOX_INPUTS}/{host_path.name}" if self.isolated else str(host_path)
+
     @property
     def isolation(self) -> str:
         if self.isolated:

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from gankit.catalogue import Task
-from grader.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG
+from grader.authoring.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 20 * 1024**2

@@ -1,11 +1,20 @@
 """The trusted side's reading of worker replies: every value is checked for kind, dtype, shape and finiteness
-before a check looks at it. A failure raises `Invalid` with a sentence the student can act on."""
+before a check looks at it. A failure raises `Invalid` with a sentence the student can act on.
+
+A probe reports an exception of the student's code as `{"kind": "error", "error": <type name>, "message": <text>}`
+(`grader.worker.values.failure`; the type "contract" when the message says it all); `raised` turns it into
+`Invalid`, and `entry` reads a reply's nested fields without trusting its shape.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+
+from grader.advice import with_advice
+
+MESSAGE_CHARS = 300  # of a student's exception, in the sentence that reports it
 
 
 class Invalid(ValueError):
@@ -78,3 +87,60 @@ def _checked(array: Any, what: str, shape: tuple[int, ...] | None, finite: bool,
 def array(value: Any, what: str, shape: tuple[int, ...] | None = None, finite: bool = True) -> np.ndarray:
     """A floating-point array the worker's own probe returned (not a student object), checked the same way."""
     return _checked(value, what, shape, finite, floating=True)
+
+
+# ---- reading a probe's reply -----------------------------------------------------------------------------------
+
+
+def entry(reply: Any, *path: str | int) -> Any:
+    """reply[path[0]][path[1]]…, or None where the reply does not have that shape."""
+    for key in path:
+        if isinstance(key, str) and isinstance(reply, dict):
+            reply = reply.get(key)
+        elif isinstance(key, int) and isinstance(reply, list) and 0 <= key < len(reply):
+            reply = reply[key]
+        else:
+            return None
+    return reply
+
+
+def dropped(reply: Any) -> list[str]:
+    """The documented optional parameters the probed function lacks, as the worker reports them."""
+    found = entry(reply, "dropped")
+    return [str(name) for name in found] if isinstance(found, list) else []
+
+
+def failure_of(described: Any) -> tuple[str, str] | None:
+    """(the exception's type name, its text) where the worker reports that the student's code raised, else None:
+    the one failure shape of `grader.worker.values.failure`."""
+    if isinstance(described, dict) and described.get("kind") == "error":
+        return str(described.get("error"))[:80], str(described.get("message"))
+    return None
+
+
+def raised(described: Any, what: str) -> Any:
+    """`described` unless it reports an exception of the student's code, which becomes `Invalid`."""
+    failed = failure_of(described)
+    if failed is not None:
+        error, message = failed
+        if error == "contract":
+            raise Invalid(message[:MESSAGE_CHARS])
+        raise Invalid(f"{what} raised {error}: {with_advice(message, MESSAGE_CHARS)}")
+    return described
+
+
+def returned_tensor(described: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    return tensor(raised(described, what), what, shape)
+
+
+def array_like(described: Any, what: str) -> np.ndarray:
+    """The values of a returned numpy array or tensor, for criteria that judge values, not the type."""
+    described = raised(described, what)
+    if isinstance(described, dict) and described.get("kind") == "tensor":
+        return tensor(described, what)
+    return ndarray(described, what)
+
+
+def dtype_of(described: Any) -> str:
+    dtype = entry(described, "dtype")
+    return dtype if isinstance(dtype, str) else "an unknown dtype"

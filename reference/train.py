@@ -27,7 +27,7 @@ from gankit.common import sample_latent, to_unit_numpy
 from gankit.data import load_dataset
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
 from gankit.metrics import features_and_predictions, frechet_distance, per_class_accuracy
-from gankit.training import GanRun
+from gankit.training import GanRun, GanSpec
 
 TSNE_CLASSES = (0, 1, 2, 3, 4)
 SNAPSHOTS = 10  # fixed-latent snapshots of a --steps run
@@ -39,11 +39,11 @@ def gan_tasks() -> list[str]:
     return sorted(p.parent.name for p in TASKS_DIR.glob("*/task.toml") if "[training]" in p.read_text())
 
 
-def train(run: GanRun, total_steps: int, snapshot_every: int, checkpoint: Path) -> None:
+def train(run: GanRun, task: Task, total_steps: int, snapshot_every: int, checkpoint: Path) -> None:
     """Advance `run` to total_steps, snapshotting the fixed latent code and checkpointing as it goes."""
     if not run.snapshots:
         run.snapshot()
-    progress = tqdm(total=total_steps, initial=run.step, desc=f"train {run.task.id}", unit="step")
+    progress = tqdm(total=total_steps, initial=run.step, desc=f"train {task.id}", unit="step")
     while run.step < total_steps:
         record = run.train_step()
         if not all(np.isfinite(v) for v in record.values()):
@@ -56,11 +56,10 @@ def train(run: GanRun, total_steps: int, snapshot_every: int, checkpoint: Path) 
     progress.close()
 
 
-def write_report(run: GanRun, module: ModuleType, out: Path, tsne_per_class: int) -> dict[str, float]:
+def write_report(run: GanRun, task: Task, module: ModuleType, out: Path, tsne_per_class: int) -> dict[str, float]:
     """Every figure into `out`; returns the frozen-classifier figures (also written to metrics.json)."""
-    task = run.task
     names = plots.class_names(task.dataset)
-    critic = task.training["discriminator"] == "Critic"
+    critic = task.playing("discriminator", "critic").role == "critic"
     plots.plot_losses(run.history, out / "losses.png", title=f"{task.id}: training losses", critic=critic)
     if "d_acc_real" in run.history[0]:
         plots.plot_discriminator_accuracy(run.history, out / "d_accuracy.png", title=f"{task.id}: D accuracy")
@@ -92,7 +91,7 @@ def write_report(run: GanRun, module: ModuleType, out: Path, tsne_per_class: int
             title=f"{task.id}: frozen-classifier accuracy on samples",
             class_names=names,
         )
-    tsne_figure(run, classifier, test_images, test_labels, tsne_per_class, out / "tsne.png")
+    tsne_figure(run, task, classifier, test_images, test_labels, tsne_per_class, out / "tsne.png")
     if hasattr(module, "interpolate"):
         strips = np.stack(
             [module.interpolate(run.G, *interpolation_codes(i), a, b) for i, (a, b) in enumerate(INTERPOLATION_PAIRS)]
@@ -113,6 +112,7 @@ def interpolation_codes(index: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def tsne_figure(
     run: GanRun,
+    task: Task,
     classifier: torch.nn.Module,
     test_images: torch.Tensor,
     test_labels: torch.Tensor,
@@ -124,8 +124,8 @@ def tsne_figure(
 
     groups = {"train": (run.images.cpu(), run.labels.cpu()), "test": (test_images, test_labels)}
     # Unconditional tasks draw twice as many samples, since only some land in TSNE_CLASSES.
-    candidates, candidate_labels = run.samples_per_class(per_class * (1 if run.task.conditional else 2), 3)
-    if not run.task.conditional:
+    candidates, candidate_labels = run.samples_per_class(per_class * (1 if task.conditional else 2), 3)
+    if not task.conditional:
         # Unconditional samples have no label: colour them by the class the frozen classifier sees.
         candidate_labels = torch.as_tensor(features_and_predictions(classifier, candidates)[1])
     groups["generated"] = (candidates, candidate_labels)
@@ -145,8 +145,8 @@ def tsne_figure(
         group_names,
         np.array(classes),
         path,
-        title=f"{run.task.id}: t-SNE of classifier features",
-        class_names=plots.class_names(run.task.dataset),
+        title=f"{task.id}: t-SNE of classifier features",
+        class_names=plots.class_names(task.dataset),
     )
 
 
@@ -175,7 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     module = importlib.import_module(f"reference.{task.id}")
     images, labels = load_dataset(task.dataset, "train", size=task.image_size, device=device)
     budget = task.budget(device.type)
-    run = GanRun(task, module, images, labels, args.batch_size or budget.batch_size, args.seed, budget.width)
+    run = GanRun(
+        GanSpec.of(task), module, images, labels, args.batch_size or budget.batch_size, args.seed, budget.width
+    )
 
     checkpoint = out / "checkpoint.pt"
     if checkpoint.is_file() and not args.fresh:
@@ -185,9 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     snapshot_every = run.steps_per_epoch if args.epochs else max(1, total_steps // SNAPSHOTS)
 
     started = time.perf_counter()
-    train(run, total_steps, snapshot_every, checkpoint)
+    train(run, task, total_steps, snapshot_every, checkpoint)
     seconds = time.perf_counter() - started
-    metrics = write_report(run, module, out, args.tsne_per_class)
+    metrics = write_report(run, task, module, out, args.tsne_per_class)
     print(f"{task.id} on {describe_device(device)}: {run.step} steps ({run.epoch:.2f} epochs), {seconds:.0f}s")
     print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, list)}, indent=2))
     print(f"figures in {out}/")

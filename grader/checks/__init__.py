@@ -19,20 +19,38 @@ import numpy as np
 
 from gankit.catalogue import Check, Task
 from grader.advice import with_advice
-from grader.sandbox import SANDBOX_INPUTS, StudentError, Worker
+from grader.sandbox import StudentError, Worker
 
-CHECKS: dict[str, Callable[[CheckContext], Outcome]] = {}
+CheckFunction = Callable[["CheckContext"], "Outcome"]
 
 
-def check_kind(kind: str) -> Callable[[Callable[[CheckContext], Outcome]], Callable[[CheckContext], Outcome]]:
-    def register(function: Callable[[CheckContext], Outcome]) -> Callable[[CheckContext], Outcome]:
-        CHECKS[kind] = function
+@dataclass(frozen=True)
+class Kind:
+    """A check kind as registered: the function that runs it and what the grade needs to know of it."""
+
+    name: str
+    run: CheckFunction
+    trains: bool = False  # a training stage: left out by `grade --no-train`
+    # the check's wall-clock limit for a task and device ('cpu' or 'cuda'); None: the grade's per-check limit
+    time_limit: Callable[[Task, str], float] | None = None
+    timeout_message: Callable[[float], str] | None = None  # what reaching that limit means, for the student
+
+
+CHECKS: dict[str, Kind] = {}
+
+
+def check_kind(kind: str, **facts: Any) -> Callable[[CheckFunction], CheckFunction]:
+    """Register the decorated function as check kind `kind`, with the facts (`Kind`'s fields) the grade needs."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        CHECKS[kind] = Kind(kind, function, **facts)
         return function
 
     return register
 
 
-def load_all() -> dict[str, Callable[[CheckContext], Outcome]]:
+def load_all() -> dict[str, Kind]:
+    """Every registered kind: each module (and subpackage) of this package registers its own when imported."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
     return CHECKS
@@ -88,6 +106,14 @@ class Criteria:
         return Outcome(self.fraction, message)
 
 
+def threshold_fraction(value: float, zero: float, full: float) -> float:
+    """The share a figure earns: 0 at `zero`, 1 at `full`, linear between (either direction), clipped to [0, 1];
+    a step at `full` when the two are equal."""
+    if zero == full:
+        return float(value >= full)
+    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
+
+
 @dataclass
 class CheckContext:
     """What a check may use: its task and parameters, the worker (through `call`) and the inputs folder."""
@@ -134,9 +160,9 @@ class CheckContext:
 
     def put_array(self, name: str, array: np.ndarray) -> str:
         """Write a large input where the worker can read it (read-only); returns the path the worker uses."""
-        np.save(self.inputs_dir / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
-        where = SANDBOX_INPUTS if self.worker.isolated else str(self.inputs_dir)
-        return f"{where}/{name}.npy"
+        path = self.inputs_dir / f"{name}.npy"
+        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        return self.worker.inputs_path(path)
 
 
 def student_error_message(error: StudentError, what: str) -> str:

@@ -1,5 +1,6 @@
-"""Kind `attack`: run the student's `targeted_attack` against the frozen classifier in the sandbox, on inputs the
-grader chooses per experiment, and score the adversarial images here with the grader's own classifier copy.
+"""Kind `attack`: run the student's attack (the name in the role `targeted_attack`) against the frozen classifier
+in the sandbox, on inputs the grader chooses per experiment, and score the adversarial images here with the
+grader's own classifier copy.
 
 params: `classifier` (the frozen classifier's data set), `target`, `eps`, `steps` (defaults for every experiment),
 `samples` (images per experiment, default `SAMPLES`; one for a constant image), `tolerance` (slack on the bounds,
@@ -28,10 +29,10 @@ import torch
 
 from gankit.classifier import predict
 from gankit.data import load_dataset
-from grader.checks import CheckContext, Criteria, Outcome, check_kind
-from grader.checks.interface import entry, frozen_classifier, returned_tensor, seed_for
-from grader.checks.probing import explain
-from grader.validate import Invalid
+from grader.checks import CheckContext, Criteria, Outcome, check_kind, threshold_fraction
+from grader.checks.interface.evaluation import frozen_classifier
+from grader.checks.probing import explain, seed_for
+from grader.validate import Invalid, entry, failure_of, returned_tensor
 
 # Images per experiment: the reference turns 189 of the 196 test 4s into 9s, and a random 40 of them fall below
 # 90 % with probability 0.4 % (1.5 % for 32); every image costs attack steps in a check the static grade waits on.
@@ -66,12 +67,6 @@ def source_images(ctx: CheckContext, source: str, samples: int) -> np.ndarray:
     raise ValueError(f"{ctx.task.id}/{ctx.check.id}: no inputs are known for the source {source!r}")
 
 
-def scale(rate: float, zero: float, full: float) -> float:
-    if full <= zero:
-        return float(rate >= full)
-    return min(1.0, max(0.0, (rate - zero) / (full - zero)))
-
-
 @dataclass
 class Result:
     """One experiment's share earned, what happened ("test 4s: 40% became 9s"), what to fix (or None), and
@@ -100,9 +95,10 @@ def _inputs(ctx: CheckContext) -> str:
 
 def _adversarial(ctx: CheckContext, output: Any, shape: tuple[int, ...]) -> np.ndarray:
     """x_adv from the reply; `Invalid`, with advice, when the attack raised or returned something unusable."""
-    what = "targeted_attack(model, x, target, eps, steps)"
-    if isinstance(output, dict) and output.get("kind") == "error":
-        raise Invalid(explain(what, str(output.get("error")), str(output.get("message", "")), _inputs(ctx)))
+    what = f"{ctx.task.playing('targeted_attack').name}(model, x, target, eps, steps)"
+    failed = failure_of(output)
+    if failed is not None:
+        raise Invalid(explain(what, *failed, _inputs(ctx)))
     return returned_tensor(output, what, shape)
 
 
@@ -117,7 +113,7 @@ def run_experiment(ctx: CheckContext, experiment: dict[str, Any], index: int) ->
     reply = ctx.call(
         "attack_run",
         module=ctx.module,
-        function="targeted_attack",
+        function=ctx.task.playing("targeted_attack").name,
         classifier=str(params["classifier"]),
         images=ctx.put_array(f"attack_{index}", x),
         target=target,
@@ -136,7 +132,7 @@ def run_experiment(ctx: CheckContext, experiment: dict[str, Any], index: int) ->
     valid = (change <= eps + tolerance) & (flat.min(axis=1) >= -1 - tolerance) & (flat.max(axis=1) <= 1 + tolerance)
     predicted = predict(frozen_classifier(str(params["classifier"])), torch.from_numpy(x_adv.astype(np.float32)))
     rate = float((valid & (predicted.numpy() == target)).mean())
-    fraction = scale(rate, float(experiment["zero"]), float(experiment["full"]))
+    fraction = threshold_fraction(rate, float(experiment["zero"]), float(experiment["full"]))
     summary = f"{source}: {rate:.0%} became {target}s"
     broken = int((~valid).sum())
     if broken:

@@ -14,16 +14,16 @@ import numpy as np
 
 from gankit.common import NUM_CLASSES
 from gankit.data import load_dataset
-from grader.checks import CheckContext, Outcome, check_kind
-from grader.checks.interface import entry, raised, returned_tensor, seed_for
-from grader.validate import Invalid
+from grader.checks import CheckContext, Outcome, check_kind, threshold_fraction
+from grader.checks.probing import seed_for
+from grader.validate import Invalid, entry, raised, returned_tensor
 
 TEST_IMAGES = 1000  # the accuracy's standard error stays near 1 %; more would cost seconds on a CPU
 ACCURACY_WEIGHT = 3.0
 EVAL_MODE_WEIGHT = 1.0
 
 
-@check_kind("classifier_training")
+@check_kind("classifier_training", trains=True)
 def classifier_training(ctx: CheckContext) -> Outcome:
     params = ctx.params
     network, function, size = str(params["network"]), str(params["function"]), int(params["image_size"])
@@ -52,7 +52,7 @@ def classifier_training(ctx: CheckContext) -> Outcome:
         return Outcome(0.0, str(error))
     accuracy = float((logits.argmax(axis=1) == test_y[held_out].numpy()).mean())
     chance = 1.0 / NUM_CLASSES
-    earned = ACCURACY_WEIGHT * min(1.0, max(0.0, (accuracy - chance) / (threshold - chance)))
+    earned = ACCURACY_WEIGHT * threshold_fraction(accuracy, chance, threshold)
     problems = []
     if accuracy < threshold:
         problems.append(

@@ -20,12 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from gankit.common import NUM_CLASSES
 from grader import validate
 from grader.advice import with_advice
 from grader.checks import CheckContext, Criteria, Outcome, check_kind
 from grader.validate import Invalid
 
-NUM_CLASSES = 10
 DEFAULT_LAM = 10.0  # the signature's default, which a student may have hard-coded
 QUADRATIC_SCALE = 0.1  # s: ‖s·x̂‖ straddles 1 for interpolates of images in [-1, 1]
 # Norm axes of the per-sample gradient (B, 1, H, W) a student may have reduced over instead of all of them.

@@ -8,7 +8,8 @@ what networks produce. Values and gradients are compared with float32 tolerances
 the formula accepts (the halved BCE discriminator loss) is chosen on the ordinary inputs and then required on
 all of them: a factor ½ on some inputs only is no accepted formulation.
 
-params: `function` and `formula` (a name or equal-length lists, checked in one check with shared points),
+params: `function` (a name, or a list checked in one check with shared points; each compared with the formula its
+`[[names]]` entry names),
 `inputs` (the argument names, for messages), `gradient` (default: yes for losses, no for elementwise
 formulas), `different_sizes` (default: yes; real and fake batches of different lengths).
 """
@@ -25,6 +26,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from gankit.catalogue import Task
 from grader import validate
 from grader.advice import with_advice
 from grader.checks import CheckContext, Criteria, Outcome, check_kind
@@ -36,7 +38,6 @@ RTOL = 1e-4
 ATOL = 1e-4
 ORDINARY_EXAMPLES = 25
 MAX_BATCH = 12
-MESSAGE_CHARS = 200
 # Criterion weights: what a loss that trains well needs most (right values and gradients on the logits a
 # network produces) weighs most and is primary (a fault there costs at least half of the check); extremes and
 # the graph are side properties that cost their share, so one fault never costs all.
@@ -191,12 +192,13 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _plans(params: dict[str, Any]) -> list[Plan]:
-    functions, formulas = _as_list(params["function"]), _as_list(params["formula"])
-    if len(functions) != len(formulas):
-        raise ValueError("loss_formula: `function` and `formula` must have the same length")
+def _plans(task: Task, params: dict[str, Any]) -> list[Plan]:
+    functions = _as_list(params["function"])
     plans = []
-    for function, formula_name in zip(functions, formulas, strict=True):
+    for function in functions:
+        formula_name = task.named(function).formula
+        if formula_name is None:
+            raise ValueError(f"{task.id}: {function} names no formula in task.toml, so loss_formula cannot check it")
         formula = FORMULAS[formula_name]
         names = tuple(params["inputs"]) if "inputs" in params and len(functions) == 1 else formula.inputs
         if len(names) != len(formula.inputs):
@@ -222,9 +224,9 @@ def _read(reply: Any, plan: Plan, example: Example) -> Reading:
     if not isinstance(reply, dict):
         message = f"what {function} returned could not be read"
         return Reading(problem=message, graph_problem=message, grad_problem=message)
-    if "raised" in reply:
-        advised = with_advice(str(reply.get("message", "")), MESSAGE_CHARS)
-        message = f"{function} raised {str(reply['raised'])[:80]}: {advised}"
+    failed = validate.failure_of(reply.get("output"))
+    if failed is not None:
+        message = f"{function} raised {failed[0]}: {with_advice(failed[1], validate.MESSAGE_CHARS)}"
         return Reading(problem=message, graph_problem=message, grad_problem=message)
     reading = Reading()
     output, what = reply.get("output"), f"the result of {function}"
@@ -366,7 +368,7 @@ def _diagnosis(plan: Plan, ordinary: list[int], agree: Callable[[list[int], dict
 
 @check_kind("loss_formula")
 def loss_formula(ctx: CheckContext) -> Outcome:
-    plans = _plans(ctx.params)
+    plans = _plans(ctx.task, ctx.params)
     calls = [
         {"function": plan.function, "args": list(example.arrays), "grad": plan.gradient}
         for plan in plans

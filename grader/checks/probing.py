@@ -9,13 +9,20 @@ draws logits that keep `MIN_LOGIT_MAGNITUDE` from 0 (both signs), `away_from_zer
 
 How: `explain` says what a student's exception is about: the inputs the grader passed (so a shape error
 names the shapes expected), the advice for the common exceptions, then the start of the exception's text.
+
+Seeded: `seed_for` draws the seed a probe runs under from the check's own generator, so a re-grade probes alike.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from grader.advice import with_advice
+
+if TYPE_CHECKING:
+    from grader.checks import CheckContext
 
 # Far above float32's smallest normal number and far below the logits a network produces, so a logit this far
 # from 0 stays off 0 in float32 and the slope there is the slope of the smooth function.
@@ -44,3 +51,8 @@ def explain(what: str, kind: str, message: str, inputs: str) -> str:
     text, shortened."""
     said = with_advice(" ".join(str(message).split()), QUOTED_CHARS)
     return f"{what} raised {kind[:80]} when called with {inputs}: {said}"
+
+
+def seed_for(ctx: CheckContext) -> int:
+    """The seed of one probe (the worker seeds torch, numpy and random with it), drawn from the check's inputs."""
+    return int(ctx.rng.integers(2**31 - 1))

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gankit.catalogue import Budget
+from gankit.catalogue import Budget, Task
 from gankit.classifier import load_frozen_classifier
 from gankit.common import NUM_CLASSES
 from gankit.data import load_dataset
@@ -46,11 +46,31 @@ from gankit.plots import (
     plot_sample_grid,
 )
 from gankit.stage import PER_CLASS
+from gankit.training import GanSpec
 from grader import validate
-from grader.checks import CheckContext, Outcome, check_kind
+from grader.checks import CheckContext, Outcome, check_kind, threshold_fraction
 
 REFERENCE_TEST_IMAGES = 2000
 RANGE_TOLERANCE = 1e-3
+# The wall-clock limit: twice the stage's CPU-seconds safety net plus two minutes to build and score. The worker
+# ends a train_step that spends the net itself, so only waiting code, or a machine busy enough to give the worker
+# under half a core, ends it by the clock.
+WALL_FACTOR = 2
+WALL_EXTRA = 120.0
+
+
+def wall_limit(task: Task, device: str) -> float:
+    return task.budget(device).cpu_seconds * WALL_FACTOR + WALL_EXTRA
+
+
+def wall_limit_message(seconds: float) -> str:
+    """The stage's own CPU-time net ends a slow train_step first, so its clock running out means waiting code or
+    a starved worker, and the message says both."""
+    return (
+        f"the stage's wall-clock limit of {seconds:.0f} s was reached before its CPU-time limit: either your "
+        "train_step waits (sleep, input, a lock) or the machine was overloaded; if it does not wait, ask your "
+        "instructor to grade again"
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -74,13 +94,6 @@ def real_statistics(dataset: str, size: int) -> dict[str, Any]:
         "class_spread": np.array(spread),
         "overall_spread": mean_pairwise_distance(test_features[: NUM_CLASSES * PER_CLASS]),
     }
-
-
-def threshold_fraction(value: float, zero: float, full: float) -> float:
-    """0 at `zero`, 1 at `full`, linear between (either direction), clipped to [0, 1]."""
-    if zero == full:
-        return float(value >= full)
-    return float(np.clip((value - zero) / (full - zero), 0.0, 1.0))
 
 
 def training_data(ctx: CheckContext) -> tuple[str, str]:
@@ -122,7 +135,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
     history = result["history"]
     steps = len(next(iter(history.values()), []))
     rows = [{key: float(values[i]) for key, values in history.items()} | {"step": i + 1} for i in range(steps)]
-    critic = ctx.task.training.get("discriminator") == "Critic"
+    critic = ctx.task.playing("discriminator", "critic").role == "critic"
     pictures: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
@@ -155,7 +168,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
         return {title: _data_uri(path) for title, path in pictures.items()}
 
 
-@check_kind("training_quality")
+@check_kind("training_quality", trains=True, time_limit=wall_limit, timeout_message=wall_limit_message)
 def training_quality(ctx: CheckContext) -> Outcome:
     budget = ctx.task.budget(ctx.device)
     images, labels = training_data(ctx)
@@ -163,9 +176,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
     result = ctx.call(
         "train_gan",
         module=ctx.module,
-        training=ctx.task.training,
-        step_optional=ctx.task.optional_parameters("train_step"),
-        conditional=ctx.task.conditional,
+        spec=GanSpec.of(ctx.task).to_plain(),
         images=images,
         labels=labels,
         steps=budget.steps,
@@ -189,7 +200,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
     details["train_seconds"] = seconds = round(float(result.get("train_seconds", 0.0)), 1)
     if stopped:
         return Outcome(0.0, f"training stopped: {stopped}", images_out, details)
-    if result.get("cut_short") is True or steps < budget.steps:
+    if steps < budget.steps:  # the CPU-seconds safety net, the one other way the stage ends early
         return Outcome(0.0, cut_short_message(seconds, steps, budget), images_out, details)
     fraction, fractions = quality_fraction(scores, ctx.task.quality)
     message = quality_message(scores, fractions, ctx.task.quality, steps)

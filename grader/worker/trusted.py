@@ -64,10 +64,10 @@ def clip_weights(critic: nn.Module, c: float = DEFAULT_CLIP) -> None:
             parameter.clamp_(-c, c)
 
 
-# By the formula names task.toml uses: what the train_step probe substitutes for the student's functions.
+# By the formula names task.toml gives (and the roles of the penalty and the clipping helper): what the
+# train_step probe substitutes for the student's functions.
 SUBSTITUTES: dict[str, Callable[..., Any]] = {
     "bce_discriminator": bce_discriminator,
-    "bce_generator_nonsaturating": nonsaturating_generator,
     "nonsaturating_generator": nonsaturating_generator,
     "minimax_generator": minimax_generator,
     "wasserstein_critic": wasserstein_critic,

@@ -1,3 +1,4 @@
+import dataclasses
 import importlib
 import inspect
 import re
@@ -5,7 +6,7 @@ import shutil
 
 import pytest
 
-from gankit.catalogue import TASKS_DIR, TaskSchemaError, load_catalogue, load_task
+from gankit.catalogue import TASKS_DIR, Optimizer, TaskSchemaError, load_catalogue, load_task
 
 SPEC_TASKS = {"optimal_d", "vanilla_gan", "dcgan", "cdcgan", "wgan", "cwgan_gp", "evaluation", "adversarial"}
 
@@ -54,6 +55,15 @@ def edit(folder, old, new):
         ("[budgets.cpu]", "[budgets.gpu]", r"budgets: 'cpu' is a required property"),
         ("points = 8\n", "points = 9\n", r"manual points 9 differ from the 8 points in questions.md"),
         ("title = ", "title = = ", r"not valid TOML"),
+        ('role = "generator"', 'role = "generate"', r"names: Generator: a class plays a network role"),
+        ('role = "train_step"', 'role = "loss"', r"\[training\] needs a name in the role train_step"),
+        (
+            'real = "batch"',
+            'real = "batch"\nd_steps = 2',
+            r"training.d_steps: is 1 when train_step takes one",
+        ),
+        ('role = "optimizers"', 'role = "optimiser"', r"names\[4\].role: 'optimiser' is not one of"),
+        ('kind = "adam"', 'kind = "sgd"', r"training.optimizer.kind: 'sgd' is not one of"),
     ],
 )
 def test_schema_errors_name_the_file_and_the_field(task_copy, old, new, message):
@@ -69,6 +79,22 @@ def test_missing_statement_is_reported(task_copy):
         load_task(task_copy)
 
 
+def test_the_contract_is_typed_and_frozen():
+    """Names, roles and the call form reach the grader as frozen dataclasses, found by role, not by name."""
+    task = load_catalogue()["wgan"]
+    assert task.playing("discriminator", "critic").name == "Critic"
+    assert task.playing("train_step").optional == [("clip", 0.01), ("rng", None)]
+    assert task.training.batched and task.training.d_steps == 5 and task.training.kwargs == {"clip": 0.01}
+    assert task.training.optimizer == Optimizer("rmsprop", 5e-5)
+    assert task.named("critic_loss").formula == "wasserstein_critic" and task.with_role("optimizers") is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        task.training.real = "batch"
+    with pytest.raises(TypeError):
+        task.training.kwargs["clip"] = 1.0
+    with pytest.raises(KeyError, match="names nothing in the role generate"):
+        task.playing("generate")
+
+
 def test_training_section_is_required_for_training_checks(task_copy):
     text = (task_copy / "task.toml").read_text()
     (task_copy / "task.toml").write_text(text[: text.index("[training]")])
@@ -82,6 +108,6 @@ def test_signatures_in_task_toml_match_the_reference(task_id):
     task = load_catalogue()[task_id]
     module = importlib.import_module(f"reference.{task_id}")
     for entry in task.names:
-        printed = re.search(r"\((.*?)\)", entry["signature"]).group(1)
+        printed = re.search(r"\((.*?)\)", entry.signature).group(1)
         declared = [p.split("=")[0].strip() for p in printed.split(",") if p.strip()]
-        assert declared == list(inspect.signature(getattr(module, entry["name"])).parameters), entry["name"]
+        assert declared == list(inspect.signature(getattr(module, entry.name)).parameters), entry.name

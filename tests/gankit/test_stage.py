@@ -41,18 +41,20 @@ def test_the_stage_states_every_setting_of_task_toml(task_id: str) -> None:
     stated = numbers(text)
     training = config["training"]
     wanted = {training["d_steps"]} if "d_steps" in training else set()
-    wanted |= set(training.get("step_kwargs", {}).values())
-    if training["optimizer"] == "make_optimizers":  # the student's own: its lr and betas are what they must return
-        assert "your `make_optimizers(G, D)`" in text
+    wanted |= set(training.get("kwargs", {}).values())
+    builder = next((n["name"] for n in config["names"] if n["role"] == "optimizers"), None)
+    if builder is not None:  # the student's own: its lr and betas are what they must return
+        assert f"your `{builder}(G, D)`" in text
     else:
-        wanted |= {training["lr"], *training.get("betas", ())}
+        wanted |= {training["optimizer"]["lr"], *training["optimizer"].get("betas", ())}
     for budget in config["budgets"].values():
         wanted |= {budget[key] for key in ("steps", "batch_size", "cpu_seconds", "width") if key in budget}
     for thresholds in config["quality"].values():
         wanted |= {thresholds["zero"], thresholds["full"]}
     assert {float(value) for value in wanted} <= stated, f"not stated: {sorted(set(map(float, wanted)) - stated)}"
     assert all(f"`{figure}`" in text for figure in config["quality"])
-    assert f"{training['discriminator']}(" in text and "`--seed`" in text
+    scorer = next(n["name"] for n in config["names"] if n["role"] in ("discriminator", "critic"))
+    assert f"{scorer}(" in text and "`--seed`" in text
 
 
 @pytest.mark.parametrize("task_id", sorted(CATALOGUE))

@@ -6,7 +6,7 @@ import torch
 
 from gankit.catalogue import load_catalogue
 from gankit.data import load_dataset
-from gankit.training import GanRun
+from gankit.training import GanRun, GanSpec
 
 GAN_TASKS = sorted(task_id for task_id, task in load_catalogue().items() if task.training is not None)
 
@@ -15,7 +15,7 @@ def short_run(task_id: str, batch_size: int = 16) -> GanRun:
     task = load_catalogue()[task_id]
     images, labels = load_dataset(task.dataset, "train", size=task.image_size)
     module = importlib.import_module(f"reference.{task_id}")
-    return GanRun(task, module, images[:2000], labels[:2000], batch_size=batch_size, seed=0)
+    return GanRun(GanSpec.of(task), module, images[:2000], labels[:2000], batch_size=batch_size, seed=0)
 
 
 @pytest.mark.parametrize("task_id", GAN_TASKS)

@@ -9,8 +9,8 @@ import pytest
 
 from gankit import classifier
 from gankit.data import DATASETS
+from grader.authoring.make_template import REFERENCE_DIR
 from grader.cli import check_classifiers, main
-from grader.make_template import REFERENCE_DIR
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

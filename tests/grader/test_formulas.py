@@ -24,7 +24,7 @@ def f32(*values: float) -> np.ndarray:
         ("bce_discriminator", (f32(0, 0), f32(0, 0, 0)), 2 * LOG2),
         ("bce_discriminator", (f32(-100), f32(100)), 200.0),
         ("bce_discriminator", (f32(100), f32(-100)), 0.0),
-        ("bce_generator_nonsaturating", (f32(0),), LOG2),
+        ("nonsaturating_generator", (f32(0),), LOG2),
         ("nonsaturating_generator", (f32(-100, -100),), 100.0),
         ("minimax_generator", (f32(0),), -LOG2),
         ("minimax_generator", (f32(100),), -100.0),
@@ -89,8 +89,9 @@ def test_every_formula_the_catalogue_names_exists() -> None:
     for task in load_catalogue().values():
         for check in task.checks:
             if check.kind == "loss_formula":
-                formula = check.params["formula"]
-                names.update(formula if isinstance(formula, list) else [formula])
+                functions = check.params["function"]
+                for function in functions if isinstance(functions, list) else [functions]:
+                    names.add(task.named(function).formula)
     assert names and names <= set(FORMULAS)
 
 

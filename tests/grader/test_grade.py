@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from gankit.catalogue import Task, load_catalogue
-from grader.examples import EXAMPLES_DIR
-from grader.grade import TRAINING_KINDS, GradeOptions, GradeReport, grade_batch, grade_submission
-from grader.make_template import REFERENCE_DIR
+from grader.authoring.examples import EXAMPLES_DIR
+from grader.authoring.make_template import REFERENCE_DIR
+from grader.checks import load_all
+from grader.grade import grade_batch, grade_submission
+from grader.results import GradeOptions, GradeReport
 
 CATALOGUE = load_catalogue()
+TRAINING_KINDS = tuple(name for name, kind in load_all().items() if kind.trains)  # left out by --no-train
 STATIC = GradeOptions(train=False)
 
 

@@ -16,8 +16,9 @@ from typing import Any, NamedTuple
 import pytest
 
 from gankit.catalogue import load_catalogue
-from grader.grade import GradeOptions, GradeReport, grade_batch, grade_submission
-from grader.make_template import PROJECT_DIR, REFERENCE_DIR
+from grader.authoring.make_template import PROJECT_DIR, REFERENCE_DIR
+from grader.grade import grade_batch, grade_submission
+from grader.results import GradeOptions, GradeReport
 from grader.sandbox import FIRST_WORKER_UID, bwrap_available
 from tests.grader.checks.conftest import static_checks
 from tests.grader.variants import EVERYTHING, Fault, assert_only_faults

@@ -4,7 +4,6 @@ student's output apart from its answers, and runs (with a warning) where bubblew
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -77,16 +76,24 @@ ALLOWED_ENVIRONMENT = {
 def worker(request: pytest.FixtureRequest, tmp_path: Path) -> Worker:
     if request.param and not bwrap_available():
         pytest.skip(NO_BWRAP)
-    submission = tmp_path / "submission"
-    submission.mkdir(mode=0o755)
-    os.chmod(submission, 0o755)
-    (submission / "student.py").write_text(STUDENT)
-    os.chmod(submission / "student.py", 0o644)
-    worker = Worker(submission, isolate=request.param, limits=Limits(processes=32))
-    where = "/submission/student.py" if request.param else str(submission / "student.py")
+    worker = Worker(tmp_path / "submission", isolate=request.param, limits=Limits(processes=32))
+    where = worker.submission_path(worker.stage({"student.py": STUDENT})["student.py"])
     worker.load_student = lambda: worker.call("load", timeout=60, module="student", path=where, names=["double"])
     yield worker
     worker.cleanup()
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=lambda isolated: f"isolated={isolated}")
+def test_a_worker_stages_files_for_its_uid_and_names_them_as_its_process_sees_them(
+    tmp_path: Path, isolate: bool
+) -> None:
+    submission, inputs = tmp_path / "submission", tmp_path / "inputs"
+    with Worker(submission, inputs, isolate=isolate) as worker:
+        path = worker.stage({"student.py": STUDENT})["student.py"]
+        assert path == submission / "student.py" and path.read_text(encoding="utf-8") == STUDENT
+        assert (submission.stat().st_mode & 0o777, path.stat().st_mode & 0o777) == (0o755, 0o644)
+        seen = (worker.submission_path(path), worker.inputs_path(inputs / "x.npy"))
+    assert seen == (("/submission/student.py", "/inputs/x.npy") if isolate else (str(path), str(inputs / "x.npy")))
 
 
 def call(worker: Worker, function: str, *args: object, timeout: float = 30) -> dict:
@@ -146,12 +153,9 @@ def test_torch_computes_on_one_thread_whatever_the_machine(worker: Worker) -> No
 
 @needs_bwrap  # the process limit needs the worker's own unprivileged uid, which only the sandbox gives it
 def test_the_process_limit_holds_in_the_sandbox(tmp_path: Path) -> None:
-    submission = tmp_path / "s"
-    submission.mkdir(mode=0o755)
-    os.chmod(submission, 0o755)
-    (submission / "student.py").write_text(STUDENT)
-    with Worker(submission, isolate=True, limits=Limits(processes=40)) as worker:
-        worker.call("load", timeout=60, module="student", path="/submission/student.py", names=[])
+    with Worker(tmp_path / "s", isolate=True, limits=Limits(processes=40)) as worker:
+        where = worker.submission_path(worker.stage({"student.py": STUDENT})["student.py"])
+        worker.call("load", timeout=60, module="student", path=where, names=[])
         with pytest.raises(StudentError, match="Resource temporarily unavailable|BlockingIOError"):
             call(worker, "processes", 200)
 

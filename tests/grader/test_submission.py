@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from gankit.catalogue import load_catalogue
-from grader.make_template import REFERENCE_DIR, TEMPLATE_DIR
+from grader.authoring.make_template import REFERENCE_DIR, TEMPLATE_DIR
 from grader.submission import MAX_FILES, RefusedSubmission, load_submission, read_zip
 
 TASKS = load_catalogue()

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from gankit.catalogue import Task
+from grader.authoring.make_template import REFERENCE_DIR
 from grader.checks import Criteria
-from grader.make_template import REFERENCE_DIR
-from grader.run_checks import CheckResult
+from grader.results import CheckResult
 
 PRIMARY = 1 - Criteria.PRIMARY_FAILURE_FACTOR  # a fault in a check's reason to exist costs at least this (SPEC)
 EVERYTHING = 1.0

@@ -1,4 +1,5 @@
-"""Probes, one module per family of checks; each registers its operations with `ops.op` when imported."""
+"""Probes, one module per family of checks (a package, such as `interface`, per kind whose checks split by
+idea); each registers its operations with `ops.op` when imported."""
 
 from __future__ import annotations
 
@@ -7,5 +8,6 @@ import pkgutil
 
 
 def load_all() -> None:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    """Import every module of this package and of its subpackages."""
+    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        importlib.import_module(module.name)

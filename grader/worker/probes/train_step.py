@@ -1,5 +1,5 @@
-"""Training-step probes: the student's `train_step` on instrumented networks and optimizers, and
-`clip_weights` on a grader-made critic. They return an event log and numbers; the parent judges them.
+"""The training-step probe: the student's `train_step` on instrumented networks and optimizers. It returns an
+event log and numbers; the parent judges them.
 
 While `train_step` runs, the student's module-level losses, penalty and clipping are replaced by the task's
 trusted ones (`trusted.SUBSTITUTES`, by the formula names the parent sends), so a wrong loss costs only its
@@ -24,7 +24,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from gankit.signature import RNG, call, documented_values, fit, parameters
+from gankit.signature import RNG, parameters
+from gankit.training import GanSpec, build_optimizers, call_train_step
 
 from .. import trusted
 from ..ops import WORKER, op
@@ -206,13 +207,6 @@ def _build(cls: type, small: dict[str, int]) -> nn.Module:
     return cls(**{name: value for name, value in small.items() if name in named}).to(WORKER.device)
 
 
-def _optimizers(G: nn.Module, D: nn.Module, config: dict[str, Any]) -> dict[str, torch.optim.Optimizer]:
-    if config["kind"] == "rmsprop":
-        return {net: torch.optim.RMSprop(m.parameters(), lr=config["lr"]) for net, m in (("G", G), ("D", D))}
-    betas = tuple(config["betas"])
-    return {net: torch.optim.Adam(m.parameters(), lr=config["lr"], betas=betas) for net, m in (("G", G), ("D", D))}
-
-
 def _describe_result(result: Any) -> dict[str, Any]:
     if type(result) is not dict:
         return {"kind": "object", "type": type(result).__name__}
@@ -240,85 +234,38 @@ class Substituted:
 @op("train_step_trace")
 def train_step_trace(
     module: str,
-    generator: str,
-    discriminator: str,
-    conditional: bool,
-    batched: bool,
+    spec: dict[str, Any],
     reals: np.ndarray,
     labels: np.ndarray,
-    optimizer: dict[str, Any],
-    step_kwargs: dict[str, Any],
-    optional: list[list[Any]],
     substitutes: dict[str, str],
     generator_losses: list[str] | None = None,
     small: dict[str, int] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Call train_step once per leading index of `reals` (calls, n, m, 1, H, W), with n batches per call
-    (`batched`) or the first one alone, the labels (calls, n, m) for conditional tasks, the documented optional
-    parameters its signature accepts, the student's names in `substitutes` replaced by trusted formulas, and,
-    where `generator_losses` is given, those trusted generator losses in turn for the function-valued optional
-    parameter; returns the event log."""
+    """Call train_step once per leading index of `reals` (calls, n, m, 1, H, W), in the task's call form
+    (`GanSpec`: n batches per call, or the first one alone), with the labels (calls, n, m) of conditional tasks,
+    optimizers built from the task's optimizer spec (never the student's builder), the student's names in
+    `substitutes` replaced by trusted formulas, and, where `generator_losses` is given, those trusted generator
+    losses in turn for the function-valued optional parameter; returns the event log."""
     rng = seed_everything(seed)
+    gan = GanSpec.from_plain(spec)
     loaded = WORKER.module(module)
-    step = WORKER.attribute(module, "train_step")
-    G = _build(WORKER.attribute(module, generator), small or {})
-    D = _build(WORKER.attribute(module, discriminator), small or {})
-    optimizers = _optimizers(G, D, optimizer)
-    trace = Trace(G, D, optimizers, conditional)
+    step = WORKER.attribute(module, gan.train_step)
+    G = _build(WORKER.attribute(module, gan.generator), small or {})
+    D = _build(WORKER.attribute(module, gan.discriminator), small or {})
+    opt_G, opt_D = build_optimizers(gan, None, G, D)
+    trace = Trace(G, D, {"G": opt_G, "D": opt_D}, gan.conditional)
     replacements = {name: trace.substitute(formula) for name, formula in substitutes.items()}
     trace.snapshot("init")
     with Substituted(loaded, replacements):
         for index in range(len(reals)):
             batches = [tensor(batch) for batch in reals[index]]
             label_batches = [tensor(batch) for batch in labels[index]]
-            args: list[Any] = [G, D, optimizers["G"], optimizers["D"], batches if batched else batches[0]]
-            if conditional:
-                args.append(label_batches if batched else label_batches[0])
-            given: dict[str, Any] = {**step_kwargs, RNG: rng}
+            given: dict[str, Any] = {RNG: rng}
             if generator_losses:
                 loss = trace.substitute(generator_losses[index % len(generator_losses)], passed=True)
-                given.update({name: loss for name, default in optional if isinstance(default, str)})
+                given.update({name: loss for name, default in gan.step_optional if isinstance(default, str)})
             trace.start_call(batches)
-            result = call(step, args, documented_values([tuple(o) for o in optional], given, loaded))
+            result = call_train_step(gan, step, (G, D, opt_G, opt_D), batches, label_batches, given, loaded)
             trace.snapshot("end", result=_describe_result(result))
     return {"events": trace.events}
-
-
-def _clip_critic() -> nn.Module:
-    """A small critic with every kind of parameter: convolution and linear weights and biases, BatchNorm and
-    LayerNorm affine parameters."""
-    return nn.Sequential(
-        nn.Conv2d(1, 3, 3, stride=2),
-        nn.BatchNorm2d(3),
-        nn.LeakyReLU(0.2),
-        nn.Flatten(),
-        nn.LayerNorm(12),
-        nn.Linear(12, 1),
-    )
-
-
-@op("clip_weights")
-def clip_weights(
-    module: str, function: str, c: float, values: dict[str, np.ndarray], optional: list[list[Any]]
-) -> dict[str, Any]:
-    """Set the critic's parameters to `values` (by name), call `function(critic, c)` (without c where its
-    signature has none); return every parameter after it, whether each is still the same tensor object
-    (clipping in place), and whether c was left out."""
-    critic = _clip_critic().to(WORKER.device)
-    before = dict(critic.named_parameters())
-    if set(before) != set(values):
-        raise KeyError(f"the grader's critic has parameters {sorted(before)}, not {sorted(values)}")
-    with torch.no_grad():
-        for name, parameter in before.items():
-            parameter.copy_(tensor(values[name]))
-    clip = WORKER.attribute(module, function)
-    (name, _), *rest = optional
-    fitted = fit(clip, [critic], [(name, c), *((str(n), d) for n, d in rest)])
-    fitted(clip)
-    after = dict(critic.named_parameters())
-    return {
-        "parameters": {name: describe(parameter) for name, parameter in after.items()},
-        "same_objects": {name: after.get(name) is parameter for name, parameter in before.items()},
-        "dropped": bool(fitted.dropped),
-    }

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from gankit.catalogue import Check, Task, load_catalogue
-from grader.make_template import REFERENCE_DIR
-from grader.run_checks import CheckResult, TaskRunner
+from grader.authoring.make_template import REFERENCE_DIR
+from grader.results import CheckResult
+from grader.run_checks import TaskRunner
 from grader.sandbox import Worker
 from tests.grader.variants import Fault, assert_only_faults
 

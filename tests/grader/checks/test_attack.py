@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 
-from grader.run_checks import CheckResult
+from grader.results import CheckResult
 from tests.grader.checks.conftest import SharedWorkers, static_checks, with_bug
 from tests.grader.variants import PRIMARY, Fault, assert_only_faults
 

@@ -9,9 +9,11 @@ from typing import NamedTuple
 
 import pytest
 
+from gankit.catalogue import SCORER_ROLES
 from grader.advice import advise
-from grader.checks.interface import FUNCTIONS, NETWORKS, ROLES, parse_value
-from grader.run_checks import CheckResult
+from grader.checks.interface import CONTRACTS
+from grader.checks.interface.optimal_d import parse_value
+from grader.results import CheckResult
 from tests.grader.checks.conftest import (
     CATALOGUE,
     SharedWorkers,
@@ -35,7 +37,8 @@ SCORER_TASKS = sorted(
     task_id
     for task_id, task in CATALOGUE.items()
     for check in task.checks
-    if check.kind == "interface" and any(ROLES.get(name) == "scorer" for name in check.params.get("networks", []))
+    if check.kind == "interface"
+    and any(task.named(name).role in SCORER_ROLES for name in check.params.get("networks", []))
 )
 
 
@@ -43,14 +46,14 @@ def test_every_catalogued_name_has_a_contract() -> None:
     for task in CATALOGUE.values():
         for check in task.checks:
             if check.kind == "interface":
-                assert all(ROLES[name] in NETWORKS for name in check.params.get("networks", []))
-                assert all(name in FUNCTIONS for name in check.params.get("functions", []))
+                assert all(task.named(name).role in CONTRACTS for name in check.params.get("networks", []))
+                assert all(task.named(name).role in CONTRACTS for name in check.params.get("functions", []))
 
 
 def test_every_task_with_optional_parameters_judges_signatures_once() -> None:
     for task in CATALOGUE.values():
         judged = [c.id for c in task.checks if c.kind == "interface" and c.params.get("signatures")]
-        documented = any(task.optional_parameters(item["name"]) for item in task.names)
+        documented = any(task.optional_parameters(item.name) for item in task.names)
         assert len(judged) == (1 if documented else 0), (task.id, judged)
 
 
@@ -401,7 +404,7 @@ def critic_source(task_id: str, width: int, norm: str, seed: int) -> str:
     """The reference of `task_id` with its scorer replaced by a correct convolutional one of default `width`, with
     BatchNorm, LayerNorm or no norm layer, initialised from the student's own `seed`."""
     task = CATALOGUE[task_id]
-    name = next(item["name"] for item in task.names if ROLES.get(item["name"]) == "scorer")
+    name = task.playing(*SCORER_ROLES).name
     labels = 10 if task.conditional else 0
     norms = {"none": "", "bn": "nn.BatchNorm2d(out), ", "ln": "nn.LayerNorm([out, side, side]), "}
     arguments = "num_classes: int = 10, " if task.conditional else ""

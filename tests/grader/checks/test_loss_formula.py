@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from grader.checks.loss_formula import DOMAINS, examples
-from grader.run_checks import CheckResult
+from grader.results import CheckResult
 from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, static_checks, with_bug
 from tests.grader.variants import PRIMARY, Fault, assert_only_faults
 
@@ -212,14 +212,14 @@ EXTREMES_ONLY = {"dcgan-sigmoid-then-log", "cdcgan-bceloss-of-sigmoid", "optimal
 
 
 def also_judged_by(task_id: str, function: str) -> set[str]:
-    """The optimal_d checks of the task that use `function` too. The catalogue tests it in two kinds of check, so
-    its fault may cost both (issue 15 gives that experiment a kind of its own); those are left out of the
-    "nothing elsewhere" assertion, and every other check must stay whole."""
+    """The optimal-D checks of the task that use `function` too (kinds `optimal_d` and `trained_optimal_d`). The
+    catalogue tests it in two kinds of check, so its fault may cost both; those are left out of the "nothing
+    elsewhere" assertion, and every other check must stay whole."""
     return {
         check.id
         for check in CATALOGUE[task_id].checks
-        if check.kind == "optimal_d"
-        and function in (check.params.get("functions", []) + [check.params.get("function", "discriminator_loss")])
+        if check.kind in ("optimal_d", "trained_optimal_d")
+        and function in (check.params.get("functions", []) + [check.params.get("function")])
     }
 
 

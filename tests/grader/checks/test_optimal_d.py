@@ -14,10 +14,12 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from grader.checks import optimal_d as check
+from grader.checks import densities
+from grader.checks import optimal_d as closed_form
+from grader.checks import trained_optimal_d as trained
 from grader.checks.probing import away_from_zero
 from grader.formulas import evaluate, gan_value, optimal_discriminator
-from grader.run_checks import CheckResult
+from grader.results import CheckResult
 from tests.grader.checks.conftest import SharedWorkers, static_checks, with_bug
 from tests.grader.variants import EVERYTHING, PRIMARY, Fault, assert_only_faults
 
@@ -194,30 +196,30 @@ def test_correct_styles_get_full_marks(shared_workers: SharedWorkers, task_id: s
 
 def test_the_bin_optimum_is_the_true_density_ratio() -> None:
     """Comparing the trained table with the bin optimum is comparing it with p_data / (p_data + p_g)."""
-    data, model = check.DENSITIES["two gaussians"]
-    real = check._bins(check._quantiles(data, check.N_REAL))
-    fake = check._bins(check._quantiles(model, check.N_FAKE))
-    optimum = check._optimum(real, fake, check.N_REAL, check.N_FAKE)
-    edges = [-math.inf, *check.BIN_EDGES, math.inf]
+    data, model = densities.DENSITIES["two gaussians"]
+    real = trained._bins(densities.quantiles(data, densities.N_REAL))
+    fake = trained._bins(densities.quantiles(model, densities.N_FAKE))
+    optimum = trained._optimum(real, fake, densities.N_REAL, densities.N_FAKE)
+    edges = [-math.inf, *trained.BIN_EDGES, math.inf]
     mass = [np.diff([d.cdf(e) if math.isfinite(e) else float(e > 0) for e in edges]) for d in (data, model)]
     truth = mass[0] / (mass[0] + mass[1])
     compared = ~np.isnan(optimum)
     assert compared.sum() >= 8
     assert np.abs(optimum - truth)[compared].max() < 0.005
     # Unequal counts are what expose a loss averaging the two batches together.
-    assert np.abs(check._optimum(real, fake, 1, 1) - optimum)[compared].max() > 5 * check.D_TOLERANCE
+    assert np.abs(trained._optimum(real, fake, 1, 1) - optimum)[compared].max() > 5 * trained.D_TOLERANCE
 
 
 def test_the_true_optimum_beats_every_competitor_on_the_samples() -> None:
     """D* must win on the check's samples by construction, or a correct submission could lose points."""
-    data, model = check.DENSITIES["two gaussians"]
-    x_real, x_fake = check._quantiles(data, check.N_REAL), check._quantiles(model, check.N_FAKE)
+    data, model = densities.DENSITIES["two gaussians"]
+    x_real, x_fake = densities.quantiles(data, densities.N_REAL), densities.quantiles(model, densities.N_FAKE)
     optimum = [
-        evaluate(optimal_discriminator, check._density_pair(data, model, x))[0].astype(np.float32)
+        evaluate(optimal_discriminator, closed_form._density_pair(data, model, x))[0].astype(np.float32)
         for x in (x_real, x_fake)
     ]
     best = float(evaluate(gan_value, optimum)[0])
-    competitors = check._competitors(data, model, x_real, x_fake, np.random.default_rng(0))
+    competitors = closed_form._competitors(data, model, x_real, x_fake, np.random.default_rng(0))
     margins = [best - float(evaluate(gan_value, pair)[0]) for pair in competitors]
     assert min(margins) > 0
     assert sorted(margins)[1] > 0.01  # all but the trained one lose clearly
@@ -225,18 +227,18 @@ def test_the_true_optimum_beats_every_competitor_on_the_samples() -> None:
 
 def test_no_experiment_starts_or_settles_on_logit_zero() -> None:
     """The table starts off 0, with both signs, and no bin's optimum is exactly D = ½ (logit 0)."""
-    start = check.logits_away_from_zero(np.random.default_rng(0), 1000, *check.START_LOGITS)
+    start = trained.logits_away_from_zero(np.random.default_rng(0), 1000, *trained.START_LOGITS)
     assert away_from_zero(start) and (start > 0).any() and (start < 0).any()
-    data, model = check.DENSITIES["two gaussians"]
-    real = check._bins(check._quantiles(data, check.N_REAL))
-    for fakes in (check._quantiles(model, check.N_FAKE), check._quantiles(data, check.N_SAME)):
-        fake = check._bins(fakes)
-        optimum = check._optimum(real, fake, check.N_REAL, len(fakes))
+    data, model = densities.DENSITIES["two gaussians"]
+    real = trained._bins(densities.quantiles(data, densities.N_REAL))
+    for fakes in (densities.quantiles(model, densities.N_FAKE), densities.quantiles(data, densities.N_SAME)):
+        fake = trained._bins(fakes)
+        optimum = trained._optimum(real, fake, densities.N_REAL, len(fakes))
         optimum = optimum[~np.isnan(optimum)]
         assert away_from_zero(np.log(optimum / (1 - optimum)))
 
 
 def test_quantiles_follow_their_density() -> None:
-    x = check._quantiles(NormalDist(1.0, 2.0), 1000)
+    x = densities.quantiles(NormalDist(1.0, 2.0), 1000)
     assert x.mean() == pytest.approx(1.0, abs=1e-9)
     assert x.std() == pytest.approx(2.0, rel=0.01)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import pytest
 
-from grader.run_checks import CheckResult
+from grader.results import CheckResult
 from tests.grader.checks.conftest import (
     SharedWorkers,
     assert_costs_only,

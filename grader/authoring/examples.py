@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gankit.catalogue import load_catalogue
-from grader.make_template import PROJECT_DIR, REFERENCE_DIR
-from grader.pack import write_zip
+from grader.authoring.make_template import PROJECT_DIR, REFERENCE_DIR
+from grader.authoring.pack import write_zip
 
 EXAMPLES_DIR = PROJECT_DIR / "examples"
 # The typical mistake: cdcgan's generator minimises the saturating log(1 − D(G(z))) (= −BCE against 0)

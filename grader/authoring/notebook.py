@@ -15,6 +15,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from gankit.catalogue import Task
+from gankit.training import GanSpec, optimizer_lines, train_step_line
 
 ANSWER_TAG = "answer"
 SKIP_TAG = "skip-grading"
@@ -67,7 +68,14 @@ def build_notebook(task: Task, template_source: str) -> nbformat.NotebookNode:
     )
     cells += [new_code_cell(code) for code in split_code(template_source)]
     if task.training is not None:
-        training = new_code_cell(_templates.get_template("training_cell.py.j2").render(task=task).strip())
+        gan = GanSpec.of(task)
+        cell = _templates.get_template("training_cell.py.j2").render(
+            task=task,
+            gan=gan,
+            optimizer_lines=optimizer_lines(gan),
+            step_call=train_step_line(gan, "reals" if gan.training.batched else "real", "real_labels"),
+        )
+        training = new_code_cell(cell.strip())
         training.metadata["tags"] = [SKIP_TAG]
         cells += [new_markdown_cell("## Train and look (skipped by the grader)"), training]
     if task.questions:

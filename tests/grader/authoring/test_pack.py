@@ -2,8 +2,8 @@ import zipfile
 
 import pytest
 
-from grader.examples import EXAMPLES_DIR, MISTAKE_FILE, build_examples, reference_submission
-from grader.pack import pack, task_file_names
+from grader.authoring.examples import EXAMPLES_DIR, MISTAKE_FILE, build_examples, reference_submission
+from grader.authoring.pack import pack, task_file_names
 
 
 def test_pack_takes_exactly_the_task_files(tmp_path):

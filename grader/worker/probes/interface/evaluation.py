@@ -1,6 +1,6 @@
-"""Probes for the evaluation task: `extract_features` on a grader-made model, `tsne_embedding`, `generated_accuracy`
-with grader-made generators and the frozen classifier, and a short run of the student's `train_classifier`.
-Only raw outputs come back; the parent computes what they should have been."""
+"""Probes for the evaluation task's contracts: `extract_features` on a grader-made model, `tsne_embedding`, and
+`generated_accuracy` with grader-made generators and the frozen classifier. Only raw outputs come back; the
+parent computes what they should have been."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from gankit.signature import RNG, call, documented_values, fit
+from gankit.signature import RNG, documented_values, fit
 
-from ..ops import WORKER, op
-from ..values import describe, load_images, seed_everything, tensor
-from .networks import build, failure, function_of, guarded
+from ...ops import WORKER, op
+from ...values import describe, function_of, guarded, seed_everything, tensor
 
 
 class _FeatureModel(nn.Module):
@@ -124,48 +123,3 @@ def generated_accuracy_outputs(
         given = {"n_per_class": n_per_class, RNG: rng}
         outputs.append(guarded(fit(accuracy, [model, G], documented_values(optional, given)), accuracy))
     return {"outputs": outputs}
-
-
-@op("evaluation_train_classifier")
-def train_classifier_outputs(
-    module: str,
-    network: str,
-    function: str,
-    images: str,
-    labels: str,
-    test_images: str,
-    epochs: int,
-    optional: list[list[Any]],
-    seed: int,
-    batch_size: int = 500,
-) -> dict[str, Any]:
-    """Train a fresh `network()` with the student's `function` for `epochs` (and the other documented optional
-    parameters it takes, at their defaults), then logits on the test images in eval mode, whatever mode the
-    model came back in (that is reported separately)."""
-    try:
-        model = build(module, network, seed)
-    except Exception as error:  # noqa: BLE001
-        return {"construct": failure(error)}
-    model.train()  # as a freshly built model is: build() left it in eval mode
-    rng = seed_everything(seed)
-    x, y = load_images(images), tensor(np.load(labels, allow_pickle=False))
-    try:
-        train = WORKER.attribute(module, function)
-        trained = call(train, [model, x, y], documented_values(optional, {"epochs": epochs, RNG: rng}))
-    except Exception as error:  # noqa: BLE001
-        return {"call": failure(error)}
-    returned_module = isinstance(trained, nn.Module)
-    result: dict[str, Any] = {
-        "returned_module": returned_module,
-        "returned_type": type(trained).__name__[:80],
-        "eval_mode": returned_module and not trained.training,
-    }
-    net = trained if returned_module else model
-    test = load_images(test_images)
-
-    def logits() -> torch.Tensor:
-        net.eval()
-        with torch.no_grad():
-            return torch.cat([net(test[i : i + batch_size]) for i in range(0, len(test), batch_size)])
-
-    return {**result, "logits": guarded(logits)}

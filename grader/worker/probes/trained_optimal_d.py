@@ -16,8 +16,7 @@ import numpy as np
 import torch
 
 from ..ops import WORKER, op
-from ..values import describe, seed_everything, tensor
-from .networks import failure
+from ..values import describe, failure, seed_everything, tensor
 
 BETAS = (0.9, 0.999)
 EPSILON = 1e-8

@@ -2,7 +2,7 @@ import ast
 
 import pytest
 
-from grader.template import MarkerError, find_regions, solution_text, strip_solutions
+from grader.authoring.template import MarkerError, find_regions, solution_text, strip_solutions
 
 REFERENCE_STYLE = '''class Net:
     def __init__(self) -> None:

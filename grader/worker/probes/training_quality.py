@@ -12,14 +12,13 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import torch
 
 from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
-from gankit.training import GanRun, sample_images
+from gankit.training import GanRun, GanSpec, sample_images
 
 from ..ops import WORKER, op
 from ..values import load_images, seed_everything
@@ -44,7 +43,7 @@ def _record(result: Any) -> dict[str, float]:
     return record
 
 
-def _interpolations(task: Any, G: torch.nn.Module, size: int) -> np.ndarray:
+def _interpolations(G: torch.nn.Module, size: int) -> np.ndarray:
     """Three strips from G(z0, y0) to G(z1, y1), noise and labels interpolated linearly (conditional tasks)."""
     generator = torch.Generator().manual_seed(7)
     pairs = [(0, 9), (1, 7), (5, 8)]
@@ -82,8 +81,8 @@ def cpu_time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
-def _train(run: GanRun, steps: int, cpu_seconds: float) -> tuple[list[dict[str, float]], str, bool]:
-    """(history, why training stopped early or "", whether the CPU-time safety net ended it)."""
+def _train(run: GanRun, steps: int, cpu_seconds: float) -> tuple[list[dict[str, float]], str]:
+    """(history, why training stopped early or ""); the CPU-time safety net ends it silently, short of `steps`."""
     snapshot_every = max(1, steps // SNAPSHOTS)
     history: list[dict[str, float]] = []
     try:
@@ -93,23 +92,21 @@ def _train(run: GanRun, steps: int, cpu_seconds: float) -> tuple[list[dict[str, 
                     record = _record(run.train_step())
                 except Exception as error:  # noqa: BLE001 - the student's error ends training, it is the result
                     why = f"train_step raised {type(error).__name__} at step {step}: {str(error)[:300]}"
-                    return history, why, False
+                    return history, why
                 history.append(record)
                 if not all(math.isfinite(value) for value in record.values()):
-                    return history, f"a loss became NaN or infinite at step {step}", False
+                    return history, f"a loss became NaN or infinite at step {step}"
                 if step % snapshot_every == 0:
                     run.snapshot()
     except CpuLimitReached:
-        return history, "", len(history) < steps
-    return history, "", False
+        pass
+    return history, ""
 
 
 @op("train_gan")
 def train_gan(
     module: str,
-    training: dict[str, Any],
-    step_optional: list[list[Any]],
-    conditional: bool,
+    spec: dict[str, Any],
     images: str,
     labels: str,
     steps: int,
@@ -123,30 +120,19 @@ def train_gan(
     device = torch.device(WORKER.device)
     data = load_images(images)  # (N, 1, H, W), kept on the device: indexing beats a DataLoader
     targets = torch.from_numpy(np.load(labels, allow_pickle=False)).to(device)
-    task = SimpleNamespace(training=training, conditional=conditional)
-    optional = [(name, default) for name, default in step_optional]
-    run = GanRun(
-        task,  # type: ignore[arg-type]
-        WORKER.module(module),
-        data,
-        targets,
-        batch_size,
-        seed=seed,
-        width=width,
-        step_optional=optional,
-    )
+    gan = GanSpec.from_plain(spec)
+    run = GanRun(gan, WORKER.module(module), data, targets, batch_size, seed=seed, width=width)
     started = time.process_time()
-    history, stopped, cut_short = _train(run, steps, cpu_seconds)
+    history, stopped = _train(run, steps, cpu_seconds)
     train_seconds = time.process_time() - started
     size = data.shape[-1]
     class_labels = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
     z = sample_latent(len(class_labels), "cpu", torch.Generator().manual_seed(seed + 11))
-    samples = sample_images(task, run.G, class_labels, z)  # type: ignore[arg-type]
+    samples = sample_images(gan.conditional, run.G, class_labels, z)
     keys = sorted({key for record in history for key in record})
     result: dict[str, Any] = {
         "steps_done": len(history),
         "stopped": stopped,
-        "cut_short": cut_short,
         "train_seconds": train_seconds,
         "history": {key: np.array([record.get(key, np.nan) for record in history], dtype=np.float64) for key in keys},
         "samples": _unit_images(samples),
@@ -155,6 +141,6 @@ def train_gan(
         if run.snapshots
         else np.zeros((0, size, size), dtype=np.float32),
     }
-    if conditional:
-        result["interpolations"] = _interpolations(task, run.G, size)
+    if gan.conditional:
+        result["interpolations"] = _interpolations(run.G, size)
     return result

@@ -16,12 +16,13 @@ from pathlib import Path
 import nbformat
 
 from gankit.catalogue import TASKS_DIR, load_catalogue
-from grader.notebook import build_notebook
-from grader.template import strip_solutions
+from grader.authoring.notebook import build_notebook
+from grader.authoring.template import strip_solutions
 
 PROJECT_DIR = TASKS_DIR.parent
 REFERENCE_DIR = PROJECT_DIR / "reference"
 TEMPLATE_DIR = PROJECT_DIR / "student_template"
+AUTHORING_TEMPLATES = Path(__file__).resolve().parent / "templates"  # the student README
 GANKIT_FILES = ("__init__.py", "common.py", "data.py")  # what student code and notebooks import
 
 CONFTEST = '''"""Put the folder with your task files first on the import path, so `import cdcgan` finds yours."""
@@ -60,13 +61,15 @@ def render_template(reference_dir: Path = REFERENCE_DIR, tasks_dir: Path = TASKS
         files[f"gankit/{name}"] = (gankit_dir / name).read_text(encoding="utf-8")
     files["tests/conftest.py"] = CONFTEST
     files["pytest.ini"] = PYTEST_INI
-    files["README.md"] = (PROJECT_DIR / "grader" / "templates" / "student_readme.md").read_text(encoding="utf-8")
+    files["README.md"] = (AUTHORING_TEMPLATES / "student_readme.md").read_text(encoding="utf-8")
     return files
 
 
-def write_template(out: Path = TEMPLATE_DIR, reference_dir: Path = REFERENCE_DIR) -> list[str]:
+def write_template(
+    out: Path = TEMPLATE_DIR, reference_dir: Path = REFERENCE_DIR, tasks_dir: Path = TASKS_DIR
+) -> list[str]:
     """Replace `out` with a freshly rendered template; returns the relative paths written."""
-    files = render_template(reference_dir)
+    files = render_template(reference_dir, tasks_dir)
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".template-", dir=out.parent))

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from gankit.catalogue import load_catalogue
-from grader.make_template import REFERENCE_DIR, TEMPLATE_DIR, render_template, write_template
-from grader.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG, questions, split_code
-from grader.template import MarkerError, solution_text
+from grader.authoring.make_template import REFERENCE_DIR, TEMPLATE_DIR, render_template, write_template
+from grader.authoring.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG, questions, split_code
+from grader.authoring.template import MarkerError, solution_text
 
 TASKS = load_catalogue()
 
