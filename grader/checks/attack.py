@@ -30,8 +30,7 @@ import torch
 from gankit.classifier import predict
 from gankit.data import load_dataset
 from grader.checks import CheckContext, Criteria, Outcome, check_kind, threshold_fraction
-from grader.checks.interface.evaluation import frozen_classifier
-from grader.checks.probing import explain, seed_for
+from grader.checks.probing import explain, frozen_classifier, seed_for
 from grader.validate import Invalid, entry, failure_of, returned_tensor
 
 # Images per experiment: the reference turns 189 of the 196 test 4s into 9s, and a random 40 of them fall below

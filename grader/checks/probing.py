@@ -11,14 +11,19 @@ How: `explain` says what a student's exception is about: the inputs the grader p
 names the shapes expected), the advice for the common exceptions, then the start of the exception's text.
 
 Seeded: `seed_for` draws the seed a probe runs under from the check's own generator, so a re-grade probes alike.
+Judged: `frozen_classifier` is the grader's own copy of a frozen classifier, for the kinds that classify what the
+student's code returned (attack, generated_accuracy).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 
+from gankit.classifier import load_frozen_classifier
 from grader.advice import with_advice
 
 if TYPE_CHECKING:
@@ -51,6 +56,13 @@ def explain(what: str, kind: str, message: str, inputs: str) -> str:
     text, shortened."""
     said = with_advice(" ".join(str(message).split()), QUOTED_CHARS)
     return f"{what} raised {kind[:80]} when called with {inputs}: {said}"
+
+
+@functools.lru_cache(maxsize=4)
+def frozen_classifier(dataset: str) -> torch.nn.Module:
+    """The grader's own copy of the frozen classifier (the worker loads its own: nothing is shared)."""
+    model, _ = load_frozen_classifier(dataset, "cpu")
+    return model
 
 
 def seed_for(ctx: CheckContext) -> int:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -12,13 +11,13 @@ import numpy as np
 import torch
 
 from gankit.catalogue import Name
-from gankit.classifier import load_frozen_classifier, predict
+from gankit.classifier import predict
 from gankit.common import NUM_CLASSES
 from gankit.data import load_dataset
 from grader import validate
 from grader.checks import CheckContext, Criteria
 from grader.checks.interface.criteria import BATCH, contract, fail_all, image_sizes, images_in_range, judge, readable
-from grader.checks.probing import seed_for
+from grader.checks.probing import frozen_classifier, seed_for
 from grader.validate import Invalid, entry, raised, returned_tensor
 
 
@@ -131,13 +130,6 @@ def check_tsne_embedding(ctx: CheckContext, criteria: Criteria, named: Name) -> 
             return None
 
         judge(criteria, 1.0, replayable)
-
-
-@functools.lru_cache(maxsize=4)
-def frozen_classifier(dataset: str) -> torch.nn.Module:
-    """The grader's own copy of the frozen classifier (the worker loads its own: nothing is shared)."""
-    model, _ = load_frozen_classifier(dataset, "cpu")
-    return model
 
 
 def confident_images(ctx: CheckContext, dataset: str, size: int, per_class: int) -> np.ndarray:
