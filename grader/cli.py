@@ -5,11 +5,13 @@ grade classifiers              check the frozen classifiers (sha256, accuracy on
 grade make-template            regenerate student_template/ from reference/ and tasks/
 grade make-examples            regenerate the example submissions in examples/
 grade pack FOLDER              zip exactly the task files of a student's folder
+grade gradebook OUT            the class's grades from OUT/gradebook.sqlite as CSV or JSON
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -23,6 +25,9 @@ from grader.authoring.make_template import TEMPLATE_DIR, write_template
 from grader.authoring.pack import pack
 from grader.authoring.template import MarkerError
 from grader.grade import grade_batch
+from grader.gradebook import GRADEBOOK_NAME, GradebookError, write_csv
+from grader.gradebook import as_json as gradebook_json
+from grader.gradebook import table as gradebook_table
 from grader.results import GradeOptions, GradeReport
 
 
@@ -76,7 +81,24 @@ def pack_folder(folder: Path, out: Path) -> int:
     return 0
 
 
-SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack")
+def export_gradebook(out: Path, csv_file: Path | None, as_json_output: bool) -> int:
+    try:
+        book = gradebook_table(out / GRADEBOOK_NAME)
+    except GradebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if as_json_output:
+        print(json.dumps(gradebook_json(book), indent=2))
+    elif csv_file is None:
+        write_csv(book, sys.stdout)
+    else:
+        with csv_file.open("w", encoding="utf-8", newline="") as handle:
+            write_csv(book, handle)
+        print(f"wrote {len(book.rows)} submission(s) and {len(book.columns)} column(s) to {csv_file}")
+    return 0
+
+
+SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -103,7 +125,17 @@ def tools(argv: list[str]) -> None:
     packer = commands.add_parser("pack", help="zip exactly the task files (.py and .ipynb) of a folder")
     packer.add_argument("folder", type=Path, nargs="?", default=Path("."), help="default: the current folder")
     packer.add_argument("-o", "--out", type=Path, default=Path("submission.zip"), help="default submission.zip")
+    book = commands.add_parser(
+        "gradebook",
+        help="the class's grades from OUT/gradebook.sqlite: one row per submission, one column per check and per "
+        "written question, automatic / manual / total, a first row of maximum points",
+    )
+    book.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
+    book.add_argument("--csv", type=Path, metavar="FILE", help="write CSV there (default: CSV on standard output)")
+    book.add_argument("--json", action="store_true", help="print JSON on standard output instead of CSV")
     args = parser.parse_args(argv)
+    if args.command == "gradebook":
+        sys.exit(export_gradebook(args.out, args.csv, args.json))
     if args.command == "classifiers":
         sys.exit(check_classifiers(args.device))
     if args.command == "make-template":
@@ -120,9 +152,10 @@ mapped to tasks by name (cdcgan.py, cdcgan.ipynb, ...) or by the task id in a no
 Student code runs in a sandboxed worker process (bubblewrap: no network, only the submission visible, an
 unprivileged uid, CPU/memory/process limits); the grader scores only values it validated itself.
 Writes results.json (Gradescope format) and report.html to --out (one folder per submission when several),
-and prints a summary. Exit status 0 whenever grading ran, whatever the scores.
+records every graded check in --out/gradebook.sqlite (`grade gradebook OUT --csv FILE` exports it), and
+prints a summary. Exit status 0 whenever grading ran, whatever the scores.
 
-other commands: grade classifiers | make-template | make-examples | pack (each has --help)
+other commands: grade classifiers | make-template | make-examples | pack | gradebook (each has --help)
 """
 
 
@@ -175,9 +208,13 @@ def grade_command(argv: list[str]) -> int:
         print(f"error: cannot write to {args.out}: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    reports = grade_batch(
-        args.submissions, catalogue, options, args.out, jobs=args.jobs, resume=not args.regrade, progress=True
-    )
+    try:
+        reports = grade_batch(
+            args.submissions, catalogue, options, args.out, jobs=args.jobs, resume=not args.regrade, progress=True
+        )
+    except GradebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print_summary(reports, time.perf_counter() - started)
     return 0
 

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from gankit.catalogue import QUESTION_HEADING, Check, Task
 from grader.checks import Kind, load_all
+from grader.gradebook import GRADEBOOK_NAME, connect, record
 from grader.report import write_outputs
 from grader.results import CheckResult, GradeOptions, GradeReport
 from grader.run_checks import TaskRunner
@@ -49,8 +50,10 @@ def grade_submission(
     out_dir: Path,
     slot: int = 0,
     on_result: Callable[[GradeReport], None] | None = None,
+    gradebook: tuple[Path, str] | None = None,
 ) -> GradeReport:
-    """Grade one submission into `out_dir` (results.json, report.html); never raises for a bad submission."""
+    """Grade one submission into `out_dir` (results.json, report.html) and, with `gradebook` = (its file, this
+    submission's id there), into the class's gradebook; never raises for a bad submission."""
     started = time.monotonic()
     report = GradeReport(name=path.name, options=options, out_dir=out_dir)
     tasks = {task_id: catalogue[task_id] for task_id in (options.tasks or catalogue)}
@@ -58,6 +61,8 @@ def grade_submission(
     def save() -> None:
         report.seconds = time.monotonic() - started
         write_outputs(report, out_dir)
+        if gradebook is not None:
+            record(*gradebook, report)
         if on_result:
             on_result(report)
 
@@ -159,8 +164,13 @@ def grade_batch(
     progress: bool = False,
 ) -> list[GradeReport]:
     """Grade `paths` with up to `jobs` at a time; one folder each under `out_dir` when there are several.
-    With `resume`, a submission whose folder already holds a complete grade is not graded again."""
+    With `resume`, a submission whose folder already holds a complete grade is not graded again. Every
+    submission is recorded in `out_dir/gradebook.sqlite`; a file there this grader cannot use raises
+    `GradebookError` before anything is graded."""
     folders = output_folders(paths, out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with connect(out_dir / GRADEBOOK_NAME):  # a foreign or older gradebook stops the batch before it grades
+        pass
     slots: Queue[int] = Queue()
     for slot in range(jobs):
         slots.put(slot)
@@ -185,8 +195,11 @@ def grade_batch(
             done = len(report.results) + len(report.not_graded)
 
         slot = slots.get()
+        book = (out_dir / GRADEBOOK_NAME, folders[path].name if len(paths) > 1 else submission_name(path))
         try:
-            return grade_submission(path, catalogue, options, folders[path], slot=slot, on_result=advance)
+            return grade_submission(
+                path, catalogue, options, folders[path], slot=slot, on_result=advance, gradebook=book
+            )
         finally:
             slots.put(slot)
 
@@ -196,6 +209,11 @@ def grade_batch(
     return reports
 
 
+def submission_name(path: Path) -> str:
+    """A submission's name in the output folder and the gradebook: a file's stem, a folder's name."""
+    return path.stem if path.is_file() else path.name
+
+
 def output_folders(paths: list[Path], out_dir: Path) -> dict[Path, Path]:
     """`out_dir` itself for one submission; `out_dir/<name>` for several, made unique when names repeat."""
     if len(paths) == 1:
@@ -203,7 +221,7 @@ def output_folders(paths: list[Path], out_dir: Path) -> dict[Path, Path]:
     folders: dict[Path, Path] = {}
     used: set[str] = set()
     for path in paths:
-        stem = path.stem if path.is_file() else path.name
+        stem = submission_name(path)
         name, number = stem, 1
         while name in used:
             number += 1
