@@ -261,13 +261,14 @@ def load_task(folder: Path | str) -> Task:
         conditional=raw["conditional"],
         names=tuple(Name(**item) for item in raw["names"]),
         checks=[Check(**check) for check in raw["checks"]],
-        training=_training(raw["training"]) if "training" in raw else None,
+        training=read_training(raw["training"]) if "training" in raw else None,
         budgets={device: Budget(**b) for device, b in budgets.items()} if budgets else None,
         quality=raw.get("quality", {}),
     )
 
 
-def _training(raw: dict[str, Any]) -> Training:
+def read_training(raw: dict[str, Any]) -> Training:
+    """`[training]` as task.toml writes it (and `gankit.training.GanSpec.to_plain` sends it) → `Training`."""
     optimizer = raw["optimizer"]
     betas = optimizer.get("betas")
     return Training(

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import torch
 import torch.nn as nn
 
-from gankit.catalogue import Optimizer, Task, Training
+from gankit.catalogue import Optimizer, Task, Training, read_training
 from gankit.common import NUM_CLASSES, evaluating, one_hot, sample_latent
 from gankit.signature import RNG, accepts_keyword, call, documented_values
 
@@ -69,17 +69,8 @@ class GanSpec:
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> GanSpec:
-        optimizer = plain["optimizer"]
-        betas = optimizer.get("betas")
-        training = Training(
-            real=plain["real"],
-            result=tuple(plain["result"]),
-            optimizer=Optimizer(optimizer["kind"], float(optimizer["lr"]), tuple(betas) if betas else None),
-            d_steps=int(plain["d_steps"]),
-            kwargs=MappingProxyType(dict(plain["kwargs"])),
-        )
         return cls(
-            training=training,
+            training=read_training(plain),
             conditional=bool(plain["conditional"]),
             generator=plain["generator"],
             discriminator=plain["discriminator"],

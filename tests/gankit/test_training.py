@@ -1,4 +1,5 @@
 import importlib
+import json
 
 import numpy as np
 import pytest
@@ -48,3 +49,10 @@ def test_samples_per_class_for_conditional_and_unconditional_tasks():
     unconditional = short_run("dcgan")
     images, labels = unconditional.samples_per_class(2)
     assert images.shape == (20, 1, 28, 28) and (labels == -1).all()
+
+
+@pytest.mark.parametrize("task_id", GAN_TASKS)
+def test_the_spec_sent_into_the_sandbox_comes_back_as_it_left(task_id: str) -> None:
+    """What the training probes rebuild from plain values is the task's own call form and names."""
+    spec = GanSpec.of(load_catalogue()[task_id])
+    assert GanSpec.from_plain(json.loads(json.dumps(spec.to_plain()))) == spec
