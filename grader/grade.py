@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -19,18 +20,38 @@ from tqdm import tqdm
 
 from gankit.catalogue import QUESTION_HEADING, Check, Task
 from grader.checks import Kind, load_all
+from grader.classpage import write_class_page
 from grader.gradebook import GRADEBOOK_NAME, connect, record
 from grader.report import write_outputs
 from grader.results import CheckResult, GradeOptions, GradeReport
 from grader.run_checks import TaskRunner
 from grader.sandbox import Limits, Worker
-from grader.submission import RefusedSubmission, Submission, load_submission
+from grader.submission import DOCUMENTS_DIR, RefusedSubmission, Submission, document_names, load_submission
 
 
 def _stage(submission: Submission, tasks: dict[str, Task], worker: Worker) -> dict[str, Path]:
     """Stage each task's source under its student file name; {task id: its path on the host}."""
     paths = worker.stage({tasks[task_id].student_file: source for task_id, source in submission.sources.items()})
     return {task_id: paths[tasks[task_id].student_file] for task_id in submission.sources}
+
+
+def write_documents(documents: dict[str, bytes], out_dir: Path) -> list[str]:
+    """Write a submission's report PDFs into `out_dir/documents/` under safe names (`document_names`), where a TA
+    opens them beside the written answers; one note per file saying where it went. PDFs an earlier grade left
+    there are removed first, so the folder holds exactly this submission's documents."""
+    folder = out_dir / DOCUMENTS_DIR
+    if folder.is_dir():
+        for stale in folder.glob("*.pdf"):
+            stale.unlink()
+    notes = []
+    for origin, name in document_names(list(documents)).items():
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        if target.resolve().parent != folder.resolve():  # document_names never gives such a name; checked anyway
+            raise ValueError(f"unsafe document name {name!r}")
+        target.write_bytes(documents[origin])
+        notes.append(f"{origin} kept for the graders as {DOCUMENTS_DIR}/{name}")
+    return notes
 
 
 def _skip_reason(check: Check, options: GradeOptions, checks: dict[str, Kind]) -> str | None:
@@ -74,6 +95,7 @@ def grade_submission(
         save()
         return report
     report.notes += submission.notes
+    report.notes += write_documents(submission.documents, out_dir)
     private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
     try:
         inputs = private / "inputs"
@@ -166,7 +188,8 @@ def grade_batch(
     """Grade `paths` with up to `jobs` at a time; one folder each under `out_dir` when there are several.
     With `resume`, a submission whose folder already holds a complete grade is not graded again. Every
     submission is recorded in `out_dir/gradebook.sqlite`; a file there this grader cannot use raises
-    `GradebookError` before anything is graded."""
+    `GradebookError` before anything is graded. The class page `out_dir/index.html` is rewritten after every
+    submission and at the end; a page that cannot be written is a warning, never a failed grade."""
     folders = output_folders(paths, out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with connect(out_dir / GRADEBOOK_NAME):  # a foreign or older gradebook stops the batch before it grades
@@ -179,6 +202,15 @@ def grade_batch(
     )
     bar = tqdm(total=total_checks, unit="check", desc="grading", disable=not progress, leave=False)
     lock = threading.Lock()
+    page_lock = threading.Lock()  # its own: the bar's lock is never held for the second a class page takes
+
+    def class_page() -> None:
+        with page_lock:
+            try:
+                write_class_page(out_dir)
+            except Exception as error:  # noqa: BLE001 - the class page never fails or changes a grade
+                reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line, beside the bar
+                tqdm.write(f"warning: class page {out_dir / 'index.html'} not written: {reason}", file=sys.stderr)
 
     def one(path: Path) -> GradeReport:
         previous = previous_results(folders[path]) if resume else None
@@ -197,14 +229,17 @@ def grade_batch(
         slot = slots.get()
         book = (out_dir / GRADEBOOK_NAME, folders[path].name if len(paths) > 1 else submission_name(path))
         try:
-            return grade_submission(
+            report = grade_submission(
                 path, catalogue, options, folders[path], slot=slot, on_result=advance, gradebook=book
             )
         finally:
             slots.put(slot)
+        class_page()
+        return report
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         reports = list(pool.map(one, paths))
+    class_page()  # also when every submission was resumed
     bar.close()
     return reports
 

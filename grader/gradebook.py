@@ -14,8 +14,11 @@ stale version of the row (two tabs editing the same answer: the later save of an
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,7 @@ from typing import TextIO
 from grader.results import GradeReport
 
 GRADEBOOK_NAME = "gradebook.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_SECONDS = 60.0  # how long a write waits for another writer (a --jobs thread, another grade process)
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,15 +59,22 @@ CREATE TABLE manual (
     points REAL,
     comment TEXT NOT NULL DEFAULT '',
     version INTEGER NOT NULL DEFAULT 0,
+    rubric TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (submission, task, question)
 );
 """
 TABLES = {"meta", "submissions", "automatic", "manual"}
+# Each older schema version's statements to the next; a file of a listed version is brought up to date in place.
+MIGRATIONS = {1: ("ALTER TABLE manual ADD COLUMN rubric TEXT NOT NULL DEFAULT '[]'",)}
 
 
 class GradebookError(RuntimeError):
     """A gradebook file this grader cannot use (not SQLite, another program's, another schema version), or a
     manual grade it refuses; the message says which and what to do."""
+
+
+class StaleEdit(GradebookError):
+    """A manual grade saved from a version of the answer's row that another save has replaced since."""
 
 
 @contextmanager
@@ -98,6 +108,11 @@ def _check_schema(db: sqlite3.Connection, path: Path) -> None:
     if "meta" not in tables or not TABLES <= tables:
         raise GradebookError(f"{path} is an SQLite file of another program, not a gradebook; move it away")
     found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    while found is not None and found[0].isdigit() and int(found[0]) in MIGRATIONS:
+        for statement in MIGRATIONS[int(found[0])]:
+            db.execute(statement)
+        found = (str(int(found[0]) + 1),)
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", found)
     if found is None or found[0] != str(SCHEMA_VERSION):
         version = found[0] if found else "unknown"
         raise GradebookError(
@@ -135,10 +150,18 @@ def record(path: Path, submission: str, report: GradeReport) -> None:
 
 
 def grade_question(
-    path: Path, submission: str, task: str, question: str, points: float, comment: str, version: int
+    path: Path,
+    submission: str,
+    task: str,
+    question: str,
+    points: float | None,
+    comment: str,
+    version: int,
+    rubric: Sequence[int] = (),
 ) -> int:
-    """Set a written answer's manual points and comment; `version` is the row's version the grader saw. Returns
-    the new version. Refuses points outside [0, max] and a stale version, saying so."""
+    """Set a written answer's manual points (None: not graded yet, a comment only), comment and the rubric items
+    the grader ticked (their positions in the question's rubric); `version` is the row's version the grader saw.
+    Returns the new version. Refuses points outside [0, max] and a stale version (`StaleEdit`), saying so."""
     with connect(path) as db:
         found = db.execute(
             "SELECT max_points, version FROM manual WHERE submission = ? AND task = ? AND question = ?",
@@ -147,19 +170,65 @@ def grade_question(
         if found is None:
             raise GradebookError(f"{submission} has no written answer {task}/{question} in {path}")
         most, current = found
-        if not 0 <= points <= most:
+        if points is not None and not 0 <= points <= most:
             raise GradebookError(f"{task}/{question} takes 0 to {most:g} points, not {points:g}")
         if version != current:
-            raise GradebookError(
+            raise StaleEdit(
                 f"{task}/{question} of {submission} was changed since you opened it (version {current}, yours "
                 f"{version}): reload it before saving"
             )
         db.execute(
-            "UPDATE manual SET points = ?, comment = ?, version = version + 1 "
+            "UPDATE manual SET points = ?, comment = ?, rubric = ?, version = version + 1 "
             "WHERE submission = ? AND task = ? AND question = ?",
-            (points, comment, submission, task, question),
+            (points, comment, json.dumps(sorted(set(rubric))), submission, task, question),
         )
         return current + 1
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One written answer of one submission as the gradebook holds it; `points` None: not graded yet."""
+
+    submission: str
+    task: str
+    question: str
+    max_points: float
+    answer: str
+    points: float | None
+    comment: str
+    rubric: tuple[int, ...]
+    version: int
+
+
+def answers(path: Path) -> list[Answer]:
+    """Every written answer in the gradebook at `path`, question by question (in the tasks' order), then by
+    submission."""
+    with connect(path) as db:
+        rows = db.execute(
+            "SELECT submission, task, question, max_points, answer, points, comment, rubric, version FROM manual "
+            "ORDER BY (SELECT MIN(position) FROM manual AS first WHERE first.task = manual.task "
+            "AND first.question = manual.question), submission"
+        ).fetchall()
+    return [Answer(*row[:7], tuple(json.loads(row[7])), row[8]) for row in rows]
+
+
+def anonymous_ids(path: Path) -> dict[str, str]:
+    """A stable anonymous id per submission ("S-1a2b3c"): a keyed hash with a key kept in the gradebook, so the
+    ids say nothing about the names and stay the same from one review session to the next."""
+    with connect(path) as db:
+        found = db.execute("SELECT value FROM meta WHERE key = 'anonymous_key'").fetchone()
+        key = found[0] if found else secrets.token_hex(16)
+        if found is None:
+            db.execute("INSERT INTO meta VALUES ('anonymous_key', ?)", (key,))
+        names = [row[0] for row in db.execute("SELECT submission FROM submissions")]
+    return {name: "S-" + hashlib.sha256(f"{key}/{name}".encode()).hexdigest()[:6] for name in names}
+
+
+def submission_folder(out: Path, submission: str) -> Path:
+    """The folder a submission of the gradebook in `out` was graded into: `out/<submission>` in a batch, `out`
+    itself when it was graded alone."""
+    folder = out / submission
+    return folder if (folder / "results.json").is_file() else out
 
 
 @dataclass

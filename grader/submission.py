@@ -1,5 +1,5 @@
 """Reading a submission: a zip, a folder, a `.py` or an `.ipynb`, into one source file per task plus the written
-answers. Nothing here runs student code.
+answers and the report PDFs a TA grades beside them. Nothing here runs student code.
 
 A zip is checked before anything is extracted: no absolute paths, no `..`, no links, not encrypted, at most
 `MAX_FILES` entries, each entry and the whole bounded in uncompressed size and in compression ratio (zip
@@ -10,6 +10,7 @@ A refused archive gets one clear reason; the grade then is 0 with that reason, a
 from __future__ import annotations
 
 import json
+import re
 import stat
 import zipfile
 import zlib
@@ -26,6 +27,11 @@ MAX_FILE_BYTES = 20 * 1024**2
 MAX_TOTAL_BYTES = 60 * 1024**2
 MAX_RATIO = 200  # uncompressed / compressed; source files compress ~5×, bombs ~1000×
 IGNORED_PARTS = ("__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints")
+MAX_DOCUMENTS = 5  # report PDFs kept for the graders; more is litter (old drafts, papers), not a report
+PDF_MAGIC = b"%PDF-"
+DOCUMENTS_DIR = "documents"  # where grade_submission writes them, under the submission's output folder
+_UNSAFE_NAME_CHARACTER = re.compile(r"[^A-Za-z0-9._-]")
+MAX_DOCUMENT_STEM = 100
 
 
 class RefusedSubmission(ValueError):
@@ -40,6 +46,7 @@ class Submission:
     sources: dict[str, str] = field(default_factory=dict)  # task id → Python source
     origins: dict[str, str] = field(default_factory=dict)  # task id → the file it came from
     answers: dict[str, dict[str, str]] = field(default_factory=dict)  # task id → question id → answer
+    documents: dict[str, bytes] = field(default_factory=dict)  # path in the submission → a PDF's bytes
     notes: list[str] = field(default_factory=list)  # what the grader noticed while reading (for the report)
 
 
@@ -172,6 +179,46 @@ def _strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
     return files
 
 
+def document_names(paths: list[str]) -> dict[str, str]:
+    """A safe file name for each document path: its base name reduced to `[A-Za-z0-9._-]` (anything else → `_`),
+    never hidden or empty, made unique (case-insensitively, for the filesystems that are) and ending in `.pdf`.
+    The names are chosen by the student, so none may reach outside the folder they are written to."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for path in paths:
+        base = PurePosixPath(path.replace("\\", "/")).name
+        stem = base[:-4] if base.lower().endswith(".pdf") else base
+        # No leading dot (hidden, or "..") or dash (read as an option by the tools a TA opens it with).
+        stem = _UNSAFE_NAME_CHARACTER.sub("_", stem).lstrip(".-")[:MAX_DOCUMENT_STEM] or "document"
+        name, number = f"{stem}.pdf", 1
+        while name.lower() in used:
+            number += 1
+            name = f"{stem}-{number}.pdf"
+        used.add(name.lower())
+        names[path] = name
+    return names
+
+
+def _read_documents(files: dict[str, bytes], submission: Submission) -> None:
+    """Keep the submission's PDFs (at most MAX_DOCUMENTS, in name order), dropping with a note any file named
+    .pdf that is not one: the graders open these, so they must be what they claim to be."""
+    left_out = []
+    for name, data in sorted(files.items()):
+        if not name.lower().endswith(".pdf"):
+            continue
+        if not data.startswith(PDF_MAGIC):
+            submission.notes.append(f"{name}: not a PDF file (it does not start with {PDF_MAGIC.decode()}); not kept")
+        elif len(submission.documents) >= MAX_DOCUMENTS:
+            left_out.append(name)
+        else:
+            submission.documents[name] = data
+    if left_out:
+        submission.notes.append(
+            f"more than {MAX_DOCUMENTS} PDF files: {', '.join(left_out)} not kept (only the first {MAX_DOCUMENTS} by "
+            "name are)"
+        )
+
+
 def load_submission(path: Path, tasks: dict[str, Task]) -> Submission:
     """Read `path` (zip, folder, .py or .ipynb) and map its files to tasks. RefusedSubmission if it cannot."""
     if not path.exists():
@@ -215,6 +262,8 @@ def load_submission(path: Path, tasks: dict[str, Task]) -> Submission:
         if task_id not in submission.sources:  # a .py of the same task wins: the template keeps both in sync
             submission.sources[task_id] = code
             submission.origins[task_id] = name
+    _read_documents(files, submission)
+    # A report alone is not a submission: it goes beside the code and the answers, which are what is graded.
     if not submission.sources and not submission.answers:
         expected = ", ".join(sorted(by_student_file))
         found = "; ".join(submission.notes) or f"expected some of {expected} or the task notebooks"

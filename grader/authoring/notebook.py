@@ -15,12 +15,12 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from gankit.catalogue import Task
+from gankit.questions import read_questions
 from gankit.training import GanSpec, optimizer_lines, train_step_line
 
 ANSWER_TAG = "answer"
 SKIP_TAG = "skip-grading"
 METADATA_KEY = "gan_grader"
-QUESTION = re.compile(r"^## (?P<id>Q[\w.]+)\b(?P<rest>.*)$", re.MULTILINE)
 TOP_LEVEL = re.compile(r"^(?:@|def |class |async def )")
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -47,16 +47,6 @@ def split_code(source: str) -> list[str]:
     return [text for text in ("\n".join(cell).strip("\n") for cell in cells) if text]
 
 
-def questions(markdown: str) -> list[tuple[str, str]]:
-    """(question id, the question's markdown without its rubric) for each `## Qn` section of questions.md."""
-    sections = []
-    matches = list(QUESTION.finditer(markdown))
-    for match, following in zip(matches, [*matches[1:], None], strict=True):
-        body = markdown[match.start() : following.start() if following else len(markdown)]
-        sections.append((match["id"], body.split("**Rubric**")[0].strip()))
-    return sections
-
-
 def build_notebook(task: Task, template_source: str) -> nbformat.NotebookNode:
     """The student notebook of `task`, whose code is `template_source` (the stubbed student file)."""
     cells = [new_markdown_cell(task.statement)]
@@ -80,11 +70,11 @@ def build_notebook(task: Task, template_source: str) -> nbformat.NotebookNode:
         cells += [new_markdown_cell("## Train and look (skipped by the grader)"), training]
     if task.questions:
         cells.append(new_markdown_cell("## Written answers\n\nAnswer each question in the cell below it."))
-        for question_id, text in questions(task.questions):
-            answer = new_markdown_cell(f"*Your answer to {question_id}.*")
+        for question in read_questions(task.questions):
+            answer = new_markdown_cell(f"*Your answer to {question.id}.*")
             answer.metadata["tags"] = [ANSWER_TAG]
-            answer.metadata[METADATA_KEY] = {"question": question_id}
-            cells += [new_markdown_cell(text), answer]
+            answer.metadata[METADATA_KEY] = {"question": question.id}
+            cells += [new_markdown_cell(question.prompt), answer]
     notebook = new_notebook(cells=cells)
     notebook.metadata[METADATA_KEY] = {"task": task.id, "student_file": task.student_file}
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

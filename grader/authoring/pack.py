@@ -1,4 +1,5 @@
-"""Pack a student's folder into a submission zip: exactly the task files, byte-for-byte reproducible."""
+"""Pack a student's folder into a submission zip: exactly the task files and the report PDFs beside them,
+byte-for-byte reproducible."""
 
 from __future__ import annotations
 
@@ -28,10 +29,22 @@ def write_zip(files: dict[str, bytes], out: Path) -> None:
             archive.writestr(info, files[name])
 
 
+def report_files(folder: Path) -> list[str]:
+    """The PDFs at the top of `folder` (`*.pdf`, any case; not hidden ones): the report a TA grades beside the
+    written answers, which the grader keeps (`Submission.documents`)."""
+    return sorted(
+        path.name
+        for path in folder.iterdir()
+        if path.suffix.lower() == ".pdf" and not path.name.startswith(".") and path.is_file()
+    )
+
+
 def pack(folder: Path, out: Path) -> list[str]:
-    """Zip the task files found in `folder` into `out`; returns their names (FileNotFoundError if none)."""
+    """Zip the task files and the top-level PDFs found in `folder` into `out`; returns their names.
+    FileNotFoundError if there is no task file: the grader refuses a submission of PDFs alone."""
     found = {name: (folder / name).read_bytes() for name in task_file_names() if (folder / name).is_file()}
     if not found:
         raise FileNotFoundError(f"no task files in {folder}: expected some of {', '.join(task_file_names())}")
+    found |= {name: (folder / name).read_bytes() for name in report_files(folder)}
     write_zip(found, out)
     return sorted(found)

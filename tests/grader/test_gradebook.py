@@ -19,6 +19,8 @@ from grader.grade import grade_batch
 from grader.gradebook import (
     GRADEBOOK_NAME,
     GradebookError,
+    anonymous_ids,
+    answers,
     as_json,
     grade_question,
     record,
@@ -132,10 +134,31 @@ def test_a_foreign_or_older_file_is_refused_with_what_to_do(tmp_path: Path) -> N
     record(older, "ann", report("ann", 1.0, 1.0))
     with sqlite3.connect(older) as db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
-    with pytest.raises(GradebookError, match="schema version 0; this grader writes version 1"):
+    with pytest.raises(GradebookError, match="schema version 0; this grader writes version 2"):
         record(older, "ann", report("ann", 1.0, 1.0))
     with sqlite3.connect(older) as db:  # the refused write changed nothing
         assert db.execute("SELECT COUNT(*) FROM automatic").fetchone() == (3,)
+
+
+def test_a_version_1_gradebook_is_brought_up_to_date_keeping_its_grades(tmp_path: Path) -> None:
+    book = tmp_path / "gradebook.sqlite"
+    record(book, "ann", report("ann", 1.0, 1.0))
+    grade_question(book, "ann", "gan", "Q1", 1.0, "kept", version=0)
+    with sqlite3.connect(book) as db:  # what the first release wrote: no rubric column
+        db.execute("ALTER TABLE manual DROP COLUMN rubric")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    assert grade_question(book, "ann", "gan", "Q1", 2.0, "kept", version=1, rubric=[1, 0]) == 2
+    (written,) = [a for a in answers(book) if a.question == "Q1"]
+    assert (written.points, written.comment, written.rubric) == (2.0, "kept", (0, 1))
+
+
+def test_anonymous_ids_are_stable_and_say_nothing_of_the_name(tmp_path: Path) -> None:
+    book = tmp_path / "gradebook.sqlite"
+    for name in ("ann", "bob"):
+        record(book, name, report(name, 1.0, 1.0))
+    ids = anonymous_ids(book)
+    assert ids == anonymous_ids(book) and len(set(ids.values())) == 2
+    assert all(name not in anonymous and anonymous.startswith("S-") for name, anonymous in ids.items())
 
 
 def test_grade_fills_the_gradebook_and_the_command_exports_it(

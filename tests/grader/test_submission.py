@@ -12,10 +12,20 @@ import pytest
 
 from gankit.catalogue import load_catalogue
 from grader.authoring.make_template import REFERENCE_DIR, TEMPLATE_DIR
-from grader.submission import MAX_FILES, RefusedSubmission, load_submission, read_zip
+from grader.grade import write_documents
+from grader.submission import (
+    DOCUMENTS_DIR,
+    MAX_DOCUMENTS,
+    MAX_FILES,
+    RefusedSubmission,
+    document_names,
+    load_submission,
+    read_zip,
+)
 
 TASKS = load_catalogue()
 CDCGAN = (REFERENCE_DIR / "cdcgan.py").read_text(encoding="utf-8")
+PDF = b"%PDF-1.4\n% a tiny stand-in for a report\n%%EOF\n"
 
 
 def make_zip(path: Path, files: dict[str, bytes], **info_fields: int) -> Path:
@@ -149,3 +159,80 @@ def test_a_folder_skips_links(tmp_path: Path) -> None:
     (folder / "wgan.py").symlink_to("/etc/passwd")
     submission = load_submission(folder, TASKS)
     assert set(submission.sources) == {"cdcgan"}
+
+
+# --- report PDFs: kept for the graders, under safe names --------------------------------------------------------
+
+
+def test_a_report_pdf_is_kept_in_a_zip_and_in_a_folder(tmp_path: Path) -> None:
+    files = {"hw3/cdcgan.py": CDCGAN.encode(), "hw3/Report.PDF": PDF, "hw3/figs/extra.pdf": PDF + b"2"}
+    from_zip = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert from_zip.documents == {"Report.PDF": PDF, "figs/extra.pdf": PDF + b"2"}
+    folder = tmp_path / "work"
+    (folder / "figs").mkdir(parents=True)
+    (folder / "cdcgan.py").write_text(CDCGAN)
+    (folder / "report.pdf").write_bytes(PDF)
+    (folder / "figs" / "loss.pdf").write_bytes(PDF)
+    assert load_submission(folder, TASKS).documents == {"figs/loss.pdf": PDF, "report.pdf": PDF}
+
+
+def test_a_file_named_pdf_that_is_not_one_is_dropped_with_a_note(tmp_path: Path) -> None:
+    files = {"cdcgan.py": CDCGAN.encode(), "report.pdf": b"<html>not a pdf</html>", "real.pdf": PDF}
+    submission = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert submission.documents == {"real.pdf": PDF}
+    assert [note for note in submission.notes if "report.pdf" in note] == [
+        "report.pdf: not a PDF file (it does not start with %PDF-); not kept"
+    ]
+
+
+def test_at_most_five_pdfs_are_kept_and_a_note_names_the_rest(tmp_path: Path) -> None:
+    files = {"cdcgan.py": CDCGAN.encode(), **{f"r{i}.pdf": PDF for i in range(MAX_DOCUMENTS + 2)}}
+    submission = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert sorted(submission.documents) == [f"r{i}.pdf" for i in range(MAX_DOCUMENTS)]
+    assert submission.notes == [
+        f"more than {MAX_DOCUMENTS} PDF files: r5.pdf, r6.pdf not kept (only the first 5 by name are)"
+    ]
+
+
+def test_a_submission_of_only_a_pdf_is_still_refused(tmp_path: Path) -> None:
+    with pytest.raises(RefusedSubmission, match="no task files could be read"):
+        load_submission(make_zip(tmp_path / "s.zip", {"report.pdf": PDF}), TASKS)
+    path = tmp_path / "report.pdf"
+    path.write_bytes(PDF)
+    with pytest.raises(RefusedSubmission, match="expected a .zip"):
+        load_submission(path, TASKS)
+
+
+def test_document_names_are_safe_unique_and_end_in_pdf() -> None:
+    names = document_names(
+        ["../../x.pdf", "a/b.pdf", "üñí çødé?!.pdf", "..pdf", "-rf.pdf", "A/x.PDF", "b.pdf", ".hidden.pdf", "a\\c.pdf"]
+    )
+    assert names == {
+        "../../x.pdf": "x.pdf",
+        "a/b.pdf": "b.pdf",
+        "üñí çødé?!.pdf": "______d___.pdf",
+        "..pdf": "document.pdf",
+        "-rf.pdf": "rf.pdf",
+        "A/x.PDF": "x-2.pdf",
+        "b.pdf": "b-2.pdf",
+        ".hidden.pdf": "hidden.pdf",
+        "a\\c.pdf": "c.pdf",
+    }
+
+
+@pytest.mark.parametrize("hostile", ["../../x.pdf", "a/b.pdf", "/etc/passwd.pdf", "?*:|<>.pdf", "..", "../.pdf"])
+def test_a_document_is_written_only_inside_documents_whatever_its_name(tmp_path: Path, hostile: str) -> None:
+    out = tmp_path / "deep" / "out"
+    notes = write_documents({hostile: PDF}, out)
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert len(written) == 1 and written[0].parent == out / DOCUMENTS_DIR
+    assert written[0].name.endswith(".pdf") and written[0].read_bytes() == PDF
+    assert notes == [f"{hostile} kept for the graders as {DOCUMENTS_DIR}/{written[0].name}"]
+
+
+def test_a_regrade_leaves_no_document_of_the_earlier_grade(tmp_path: Path) -> None:
+    write_documents({"old.pdf": PDF, "report.pdf": PDF}, tmp_path)
+    write_documents({"report.pdf": PDF + b"new"}, tmp_path)
+    assert {path.name: path.read_bytes() for path in (tmp_path / DOCUMENTS_DIR).iterdir()} == {
+        "report.pdf": PDF + b"new"
+    }

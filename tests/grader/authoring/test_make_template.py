@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from gankit.catalogue import load_catalogue
+from gankit.questions import read_questions
 from grader.authoring.make_template import REFERENCE_DIR, TEMPLATE_DIR, render_template, write_template
-from grader.authoring.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG, questions, split_code
+from grader.authoring.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG, split_code
 from grader.authoring.template import MarkerError, solution_text
 
 TASKS = load_catalogue()
@@ -65,7 +66,7 @@ def test_notebook_has_statement_code_answers_and_skipped_training(rendered, task
     graded_code = [c.source for c, tags in tagged if c.cell_type == "code" and SKIP_TAG not in tags]
     assert graded_code == split_code(rendered[task.student_file])
     answers = [c.metadata[METADATA_KEY]["question"] for c, tags in tagged if ANSWER_TAG in tags]
-    assert answers == [question_id for question_id, _ in questions(task.questions)]
+    assert answers == [question.id for question in read_questions(task.questions)]
     assert "**Rubric**" not in rendered[f"{task_id}.ipynb"]
     skipped = [c for c in notebook.cells if SKIP_TAG in c.metadata.get("tags", [])]
     assert len(skipped) == (1 if task.training else 0)

@@ -1,9 +1,17 @@
+import re
 import zipfile
+from pathlib import Path
 
 import pytest
 
-from grader.authoring.examples import EXAMPLES_DIR, MISTAKE_FILE, build_examples, reference_submission
-from grader.authoring.pack import pack, task_file_names
+from grader.authoring.examples import EXAMPLES_DIR, MISTAKE_FILE, REPORT_NAME, build_examples, reference_submission
+from grader.authoring.pack import pack, report_files, task_file_names
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> list:
+    """The examples built once for this module (each build loads data and draws the report PDF)."""
+    return build_examples(tmp_path_factory.mktemp("examples"))
 
 
 def test_pack_takes_exactly_the_task_files(tmp_path):
@@ -31,19 +39,53 @@ def test_an_empty_folder_is_a_clear_error(tmp_path):
         pack(tmp_path, tmp_path / "a.zip")
 
 
+def test_pack_takes_the_top_level_pdfs_along(tmp_path):
+    folder = tmp_path / "work"
+    (folder / "figures").mkdir(parents=True)
+    for name in ("cdcgan.py", "report.pdf", "Appendix.PDF", ".hidden.pdf", "figures/loss.pdf", "notes.pdf.txt"):
+        (folder / name).write_bytes(b"%PDF-1.4 " + name.encode())
+    (folder / "folder.pdf").mkdir()
+    assert report_files(folder) == ["Appendix.PDF", "report.pdf"]
+    assert pack(folder, tmp_path / "a.zip") == ["Appendix.PDF", "cdcgan.py", "report.pdf"]
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        assert archive.read("report.pdf") == b"%PDF-1.4 report.pdf"
+
+
+def test_a_folder_of_only_pdfs_is_still_an_error(tmp_path):
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")
+    with pytest.raises(FileNotFoundError, match="no task files in"):
+        pack(tmp_path, tmp_path / "a.zip")
+    assert not (tmp_path / "a.zip").exists()
+
+
 def test_task_file_names_cover_every_task():
     assert "cwgan_gp.py" in task_file_names() and "optimal_d.ipynb" in task_file_names()
     assert len(task_file_names()) == 16
 
 
-def test_committed_examples_equal_a_fresh_build(tmp_path):
-    for fresh in build_examples(tmp_path):
+def test_committed_examples_equal_a_fresh_build(built):
+    assert [path.name for path in built] == ["perfect.zip", "saturating_generator_loss.zip", "written_answers.zip"]
+    for fresh in built:
         committed = EXAMPLES_DIR / fresh.name
-        assert committed.read_bytes() == fresh.read_bytes(), f"run `grade make-examples` and commit {committed}"
+        assert entries(committed) == entries(fresh), f"run `grade make-examples` and commit {committed}"
 
 
-def test_the_mistake_example_differs_only_in_one_file(tmp_path):
-    perfect, mistaken = build_examples(tmp_path)
+def entries(path: Path) -> dict[str, bytes]:
+    """A zip's files; the report PDF by its page count only, since another matplotlib draws other bytes."""
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    if REPORT_NAME in files:
+        files[REPORT_NAME] = str(len(re.findall(rb"/Type /Page\b(?!s)", files[REPORT_NAME]))).encode()
+    return files
+
+
+def test_building_twice_gives_identical_bytes(built, tmp_path):
+    for first, second in zip(built, build_examples(tmp_path), strict=True):
+        assert first.read_bytes() == second.read_bytes(), f"{first.name} is not reproducible"
+
+
+def test_the_mistake_example_differs_only_in_one_file(built):
+    perfect, mistaken, _ = built
     with zipfile.ZipFile(perfect) as good, zipfile.ZipFile(mistaken) as bad:
         assert good.namelist() == bad.namelist() == sorted(reference_submission())
         differing = [name for name in good.namelist() if good.read(name) != bad.read(name)]
