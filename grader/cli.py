@@ -7,6 +7,7 @@ grade make-examples            regenerate the example submissions in examples/
 grade pack FOLDER              zip exactly the task files and the report PDFs of a student's folder
 grade gradebook OUT            the class's grades from OUT/gradebook.sqlite as CSV or JSON
 grade review OUT               grade the written answers in the browser (a local web app)
+grade release OUT              the students' reports and results.json again, with the manual points
 """
 
 from __future__ import annotations
@@ -110,7 +111,21 @@ def review(out: Path, port: int) -> int:
     return 0
 
 
-SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook", "review")
+def release_feedback(out: Path) -> int:
+    from grader.release import release
+
+    try:
+        done = release(out)
+    except GradebookError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for skipped in done.skipped:
+        print(f"skipped {skipped.submission}: {skipped.problem}", file=sys.stderr)
+    print(f"released {len(done.rewritten)} submission(s), skipped {len(done.skipped)}")
+    return 1 if done.skipped else 0
+
+
+SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook", "review", "release")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -153,7 +168,15 @@ def tools(argv: list[str]) -> None:
     )
     reviewer.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
     reviewer.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free one)")
+    releaser = commands.add_parser(
+        "release",
+        help="write the written answers' manual points and comments (from OUT/gradebook.sqlite) into every graded "
+        "submission's results.json and report.html; exit 1 when a submission had to be skipped",
+    )
+    releaser.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
     args = parser.parse_args(argv)
+    if args.command == "release":
+        sys.exit(release_feedback(args.out))
     if args.command == "review":
         sys.exit(review(args.out, args.port))
     if args.command == "gradebook":
@@ -177,7 +200,8 @@ Writes results.json (Gradescope format) and report.html to --out (one folder per
 records every graded check in --out/gradebook.sqlite (`grade gradebook OUT --csv FILE` exports it), and
 prints a summary. Exit status 0 whenever grading ran, whatever the scores.
 
-other commands: grade classifiers | make-template | make-examples | pack | gradebook | review (each has --help)
+other commands: grade classifiers | make-template | make-examples | pack | gradebook | review | release
+(each has --help)
 """
 
 
