@@ -18,6 +18,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     committed when the block ends (rolled back on an exception)."""
     try:
         with closing(sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -95,6 +96,21 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
             db.execute("COMMIT")
     except sqlite3.DatabaseError as error:
         raise GradebookError(f"{path} is not a gradebook this grader can read ({error}); move it away") from None
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (it stays so). Switching needs the file to itself, and SQLite answers "locked"
+    at once instead of waiting its busy timeout when a new file's first writers race, so wait here."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _check_schema(db: sqlite3.Connection, path: Path) -> None:
