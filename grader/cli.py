@@ -31,6 +31,7 @@ from grader.gradebook import GRADEBOOK_NAME, GradebookError, write_csv
 from grader.gradebook import as_json as gradebook_json
 from grader.gradebook import table as gradebook_table
 from grader.results import GradeOptions, GradeReport
+from grader.sandbox import SANDBOXES, SandboxUnavailable, choose_sandbox
 
 
 def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> int:
@@ -225,6 +226,13 @@ def grade_command(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of every input the grader draws (default 0)")
     parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded in --out")
     parser.add_argument("--check-seconds", type=float, default=60.0, help="wall-clock limit of one check (default 60)")
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", *SANDBOXES),
+        default="auto",
+        help="how student code is isolated (default auto: bubblewrap where it can make namespaces, else an "
+        "unprivileged uid; a plain child process only when grade is not run as root)",
+    )
     args = parser.parse_args(argv)
     try:
         catalogue = load_catalogue()
@@ -239,6 +247,11 @@ def grade_command(argv: list[str]) -> int:
     if args.jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    try:
+        sandbox = choose_sandbox(args.sandbox)
+    except SandboxUnavailable as error:
+        print(f"error: {error}; nothing was graded", file=sys.stderr)
+        return 2
     device = resolve_device(args.device)
     options = GradeOptions(
         tasks=tasks,
@@ -247,9 +260,12 @@ def grade_command(argv: list[str]) -> int:
         device=device.type,
         seed=args.seed,
         check_seconds=args.check_seconds,
+        sandbox=sandbox,
     )
     try:
         args.out.mkdir(parents=True, exist_ok=True)
+        if sandbox == "uid":  # the worker's uid sees the file system as any user does: keep the grades from it
+            args.out.chmod(args.out.stat().st_mode & ~0o007)
     except OSError as error:
         print(f"error: cannot write to {args.out}: {error}", file=sys.stderr)
         return 2

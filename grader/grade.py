@@ -97,6 +97,7 @@ def grade_submission(
     report.notes += submission.notes
     report.notes += write_documents(submission.documents, out_dir)
     private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
+    os.chmod(private, 0o711)  # a worker under its own uid (no bubblewrap) passes through to submission/, inputs/
     try:
         inputs = private / "inputs"
         inputs.mkdir(mode=0o755)
@@ -108,7 +109,7 @@ def grade_submission(
             slot=slot,
             limits=limits,
             device=options.device,
-            isolate=options.isolate,
+            sandbox=options.sandbox,
         ) as worker:
             staged = _stage(submission, tasks, worker)
             report.isolation = worker.isolation

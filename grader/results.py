@@ -25,7 +25,7 @@ class GradeOptions:
     seed: int = 0
     check_seconds: float = 60.0
     submission_seconds: float = 3600.0  # room for every safety net of the training stages
-    isolate: bool | None = None  # None: bubblewrap when available
+    sandbox: str = "auto"  # grader.sandbox.choose_sandbox: bubblewrap where it works, else an unprivileged uid
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -36,11 +36,12 @@ class GradeOptions:
             "seed": self.seed,
             "check_seconds": self.check_seconds,
             "submission_seconds": self.submission_seconds,
-            "isolate": self.isolate,
+            "sandbox": self.sandbox,
         }
 
     @classmethod
     def from_plain(cls, data: dict[str, Any]) -> GradeOptions:
+        data = {key: value for key, value in data.items() if key != "isolate"}  # a sidecar from before "sandbox"
         return cls(**{**data, "tasks": tuple(data["tasks"])})
 
 

@@ -1,12 +1,18 @@
 """The sandbox boundary: the one place where the grader starts and talks to a process running student code.
 
-A `Worker` is one long-lived process per submission. Under bubblewrap (when `bwrap` exists and the grader runs
-as root) it sees a read-only system, the Python installation, the worker package, `gankit`, the submission's
-code at /submission and the grader's chosen inputs at /inputs, and a private /tmp; nothing else: not
-`reference/`, not `tasks/` (the hidden check parameters), not other submissions, not the output folder, no
-network. It runs as an unprivileged uid with rlimits (CPU time, memory, processes, file size, open files), so
-process limits hold (root ignores RLIMIT_NPROC). Without bwrap it is a plain child process with the same
-rlimits, and `Worker.isolation` says it was not isolated.
+A `Worker` is one long-lived process per submission, run one of three ways (`SANDBOXES`), chosen once per
+grading process by `choose_sandbox`:
+- "bubblewrap" (the grader is root and bubblewrap can make namespaces): the worker sees a read-only system, the
+  Python installation, the worker package, `gankit`, the submission's code at /submission and the grader's
+  chosen inputs at /inputs, and a private /tmp; nothing else: not `reference/`, not `tasks/` (the hidden check
+  parameters), not other submissions, not the output folder, no network.
+- "uid" (root, but bubblewrap cannot make namespaces, as under Docker's default seccomp profile, Gradescope's
+  container): no namespaces, but the same unprivileged uid; the worker package and `gankit` are copied where it
+  can read them, and the grader's own folders are root-only, so they stay unreadable to it.
+- "none" (the grader is not root, as on a student's own machine): a plain child process of the same user.
+Student code never runs as root: as root without either sandbox, `choose_sandbox` refuses (`SandboxUnavailable`).
+In every mode the worker gets rlimits (CPU time, memory, processes, file size, open files); under a uid of its
+own they hold (root ignores RLIMIT_NPROC), and that uid is killed wholesale when the worker ends.
 
 Requests and replies are `wire` messages on the worker's stdin and on a private copy of its stdout; whatever
 the student's code prints goes to a log the parent reads back only as escaped, truncated text. The parent
@@ -16,6 +22,7 @@ enforces a wall-clock limit on every request and kills the whole process tree wh
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import resource
 import select
@@ -91,8 +98,87 @@ class Limits:
     open_files: int = 256
 
 
+SANDBOXES = ("bubblewrap", "uid", "none")
+# Every namespace but the user one: the worker must get a real unprivileged uid for RLIMIT_NPROC to count.
+NAMESPACES = ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+
+
+class SandboxUnavailable(RuntimeError):
+    """Student code cannot run safely here (the grader is root, and neither bubblewrap nor an unprivileged uid
+    can be used): a fault of the machine, said before anything is graded; the message says what to fix."""
+
+
+@functools.cache
+def bubblewrap_problem() -> str | None:
+    """Why bubblewrap cannot sandbox a worker here, or None when it can: it must be installed, run by root, and
+    able to make the namespaces the worker gets (Docker's default seccomp profile forbids that)."""
+    if os.geteuid() != 0:
+        return "the grader is not root"
+    if shutil.which("bwrap") is None or shutil.which("setpriv") is None:
+        return "bubblewrap (bwrap) or setpriv is not installed"
+    try:
+        probe = subprocess.run(
+            ["bwrap", *NAMESPACES, "--ro-bind", "/", "/", "--", "true"], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap did not start ({error})"
+    if probe.returncode != 0:
+        said = probe.stderr.decode(errors="replace").strip().splitlines()
+        return f"bubblewrap cannot make namespaces here ({said[-1] if said else f'exit code {probe.returncode}'})"
+    return None
+
+
 def bwrap_available() -> bool:
-    return shutil.which("bwrap") is not None and shutil.which("setpriv") is not None and os.geteuid() == 0
+    return bubblewrap_problem() is None
+
+
+def _unreachable_for_others(paths: list[Path]) -> str | None:
+    """What stops a uid of no group and no ownership from passing through every folder on the way to `paths`
+    and reading the paths themselves, or None when nothing does."""
+    for path in paths:
+        for step in [*reversed(path.parents), path]:
+            need, fix = (0o005, "o+rx") if step == path else (0o001, "o+x")
+            if step.stat().st_mode & need != need:
+                return f"{step} needs `chmod {fix}` so that other users reach {path}"
+    return None
+
+
+def uid_problem() -> str | None:
+    """Why the worker cannot run under an unprivileged uid without namespaces, or None when it can: setpriv is
+    needed, and that uid must reach the Python installation and the temporary folder."""
+    if os.geteuid() != 0:
+        return "the grader is not root"
+    if shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is not installed"
+    needed = [Path(sys.executable).resolve(), *python_roots(), Path(tempfile.gettempdir()).resolve()]
+    return _unreachable_for_others(needed)
+
+
+def choose_sandbox(requested: str = "auto") -> str:
+    """The sandbox a worker runs in: with "auto", bubblewrap where it works, else an unprivileged uid, else
+    (only when the grader is not root) a plain child process. Raises SandboxUnavailable when the requested
+    one cannot be had, and always rather than run student code as root."""
+    if requested not in ("auto", *SANDBOXES):
+        raise ValueError(f"unknown sandbox {requested!r}; choose auto or one of {', '.join(SANDBOXES)}")
+    if os.geteuid() != 0:
+        if requested in ("auto", "none"):
+            return "none"
+        raise SandboxUnavailable(f"the {requested} sandbox needs the grader to run as root")
+    if requested == "none":
+        raise SandboxUnavailable("the grader runs as root: student code never runs without a sandbox")
+    bubblewrap = bubblewrap_problem()
+    if requested in ("auto", "bubblewrap") and bubblewrap is None:
+        return "bubblewrap"
+    if requested == "bubblewrap":
+        raise SandboxUnavailable(f"no bubblewrap sandbox: {bubblewrap}")
+    uid = uid_problem()
+    if uid is None:
+        return "uid"
+    if requested == "uid":
+        raise SandboxUnavailable(f"no unprivileged uid sandbox: {uid}")
+    raise SandboxUnavailable(
+        f"student code cannot be sandboxed here: no bubblewrap ({bubblewrap}) and no unprivileged uid ({uid})"
+    )
 
 
 def _ancestors(path: Path) -> list[str]:
@@ -114,9 +200,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 
 
 def bwrap_command(submission: Path, inputs: Path | None, uid: int, cuda: bool) -> list[str]:
-    # Every namespace but the user one: the worker must get a real unprivileged uid for RLIMIT_NPROC to count.
-    command = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-    command += ["--die-with-parent", "--new-session"]
+    command = ["bwrap", *NAMESPACES, "--die-with-parent", "--new-session"]
     for system in SYSTEM_DIRS:
         command += ["--ro-bind-try", system, system]
     binds = [(root, str(root)) for root in python_roots() if not str(root).startswith(SYSTEM_DIRS)]
@@ -137,8 +221,22 @@ def bwrap_command(submission: Path, inputs: Path | None, uid: int, cuda: bool) -
         command += ["--ro-bind-try", "/sys", "/sys"]
         for node in sorted(Path("/dev").glob("nvidia*")):
             command += ["--dev-bind", str(node), str(node)]
-    command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--"]
-    return command
+    return command + drop_to(uid)
+
+
+def drop_to(uid: int) -> list[str]:
+    """The command prefix that runs what follows as `uid` (its own group, no supplementary groups, no
+    capabilities, and no way back up through setuid programs)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--no-new-privs", "--"]
+
+
+ISOLATION = {
+    "bubblewrap": "bubblewrap sandbox: no network, read-only system, only the submission visible, unprivileged uid",
+    "uid": "unprivileged uid without namespaces (bubblewrap cannot make them here): resource limits, the grader's "
+    "folders unreadable, but the network and world-readable files reachable",
+    "none": "NOT isolated: a child process of the grader's own (not root) user with resource limits only, no "
+    "bubblewrap sandbox",
+}
 
 
 def _worker_environment() -> dict[str, str]:
@@ -200,7 +298,7 @@ class Worker:
         slot: int = 0,
         limits: Limits = Limits(),
         device: str = "cpu",
-        isolate: bool | None = None,
+        sandbox: str = "auto",
     ) -> None:
         self.submission = submission
         self.inputs = inputs
@@ -208,7 +306,8 @@ class Worker:
         self.uid = FIRST_WORKER_UID + self._uid_lock[0]
         self.limits = limits
         self.device = device
-        self.isolated = bwrap_available() if isolate is None else isolate
+        self.sandbox = choose_sandbox(sandbox)
+        self.isolated = self.sandbox == "bubblewrap"  # the worker sees the sandbox's paths, not the host's
         self._process: subprocess.Popen[bytes] | None = None
         self._replies: int | None = None
         self._private = Path(tempfile.mkdtemp(prefix="gan-worker-"))
@@ -241,9 +340,8 @@ class Worker:
 
     @property
     def isolation(self) -> str:
-        if self.isolated:
-            return "bubblewrap sandbox: no network, read-only system, only the submission visible, unprivileged uid"
-        return "NOT isolated: a child process with resource limits only, no bubblewrap sandbox"
+        """Which isolation held, in words, for the report."""
+        return ISOLATION[self.sandbox]
 
     # ---- life cycle ------------------------------------------------------------------------------------------
 
@@ -252,19 +350,45 @@ class Worker:
             "import sys; sys.path[:0] = [{lib!r}, {sub!r}]; sys.argv = ['gan_worker', {dev!r}, {inputs!r}]; "
             "import runpy; runpy.run_module('gan_worker', run_name='__main__', alter_sys=True)"
         )
-        if self.isolated:
+        if self.sandbox == "bubblewrap":
             prefix = bwrap_command(self.submission, self.inputs, self.uid, self.device.startswith("cuda"))
             lib, sub, inputs = SANDBOX_LIB, SANDBOX_SUBMISSION, SANDBOX_INPUTS if self.inputs else ""
         else:
-            lib_dir = self._private / "lib"
-            lib_dir.mkdir(exist_ok=True)
-            for name, target in (("gan_worker", WORKER_PACKAGE), ("gankit", GANKIT_PACKAGE)):
-                if not (lib_dir / name).exists():
-                    (lib_dir / name).symlink_to(target)
-            prefix = []
-            lib, sub, inputs = str(lib_dir), str(self.submission), str(self.inputs or "")
+            prefix = drop_to(self.uid) if self.sandbox == "uid" else []
+            lib, sub, inputs = str(self._library()), str(self.submission), str(self.inputs or "")
         code = launcher.format(lib=lib, sub=sub, dev=self.device, inputs=inputs)
         return [*prefix, sys.executable, "-I", "-c", code]
+
+    def _library(self) -> Path:
+        """The worker package and gankit where the worker imports them from outside bubblewrap: links to the
+        grader's own for a worker of the grader's user; for the unprivileged uid, a world-readable copy, since
+        the grader's install may be root-only (the Gradescope bundle's is)."""
+        lib = self._private / "lib"
+        if lib.is_dir():
+            return lib
+        lib.mkdir()
+        for name, package in (("gan_worker", WORKER_PACKAGE), ("gankit", GANKIT_PACKAGE)):
+            if self.sandbox == "none":
+                (lib / name).symlink_to(package)
+                continue
+            shutil.copytree(package, lib / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if self.sandbox == "uid":
+            os.chmod(self._private, 0o711)  # passable, not listable: the uid reaches lib/ and home/ only
+            for folder, _, files in os.walk(lib):
+                os.chmod(folder, 0o755)
+                for file in files:
+                    os.chmod(Path(folder) / file, 0o644)
+        return lib
+
+    def _home(self) -> Path | None:
+        """The uid's own writable folder outside bubblewrap (its cwd, HOME and TMPDIR); None in the others."""
+        if self.sandbox != "uid":
+            return None
+        home = self._private / "home"
+        if not home.is_dir():
+            home.mkdir(mode=0o700)
+            os.chown(home, self.uid, self.uid)
+        return home
 
     def _limit_resources(self) -> None:
         """Runs in the child before exec: the limits are inherited by everything the worker starts."""
@@ -283,16 +407,25 @@ class Worker:
 
     def start(self) -> None:
         self.close()
+        if self.sandbox == "uid":
+            blocked = _unreachable_for_others([self.submission, *([self.inputs] if self.inputs else [])])
+            if blocked:  # the student's code would fail to load: the machine's fault, not theirs
+                raise SandboxUnavailable(f"the worker's uid cannot read its files: {blocked}")
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed right after
         requests_read, requests_write = os.pipe()
         replies_read, replies_write = os.pipe()
         try:
+            home = self._home()
+            environment = _worker_environment()
+            if home is not None:
+                environment.update(HOME=str(home), TMPDIR=str(home))
             self._process = subprocess.Popen(
                 self._command(),
                 stdin=requests_read,
                 stdout=replies_write,
                 stderr=log,
-                env=_worker_environment(),
+                cwd=home,
+                env=environment,
                 start_new_session=True,
                 preexec_fn=self._limit_resources,
                 close_fds=True,
@@ -346,7 +479,7 @@ class Worker:
     def _kill_leftovers(self) -> None:
         """Processes that left the session (setsid, daemons) still carry the worker's uid: kill them too, again
         and again until none is left, since a fork bomb makes new ones while the first are killed."""
-        if os.geteuid() != 0:
+        if self.sandbox == "none":
             return
         deadline = time.monotonic() + 10
         while (processes := self._processes_of_uid()) and time.monotonic() < deadline:
@@ -356,7 +489,7 @@ class Worker:
     def _kill_strays(self) -> None:
         """After each request, every process the student's code started (its parent also runs as the worker's
         uid) is killed: only the worker itself, whose parent is the sandbox, may stay."""
-        if os.geteuid() == 0 and self.isolated:
+        if self.sandbox != "none":
             processes = self._processes_of_uid()
             self._kill([pid for pid, parent in processes.items() if parent in processes])
 

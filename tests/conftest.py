@@ -1,10 +1,16 @@
 """Fixtures shared by the whole suite."""
 
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gankit.data import DataSources
+from grader.sandbox import python_roots
 
 
 @pytest.fixture
@@ -13,3 +19,34 @@ def bare_sources(tmp_path: Path) -> DataSources:
     empty = tmp_path / "empty"
     empty.mkdir()
     return DataSources(data_dir=empty, debian_dir=empty, npm_dir=empty, cache=tmp_path / "cache", download=False)
+
+
+@pytest.fixture(scope="session")
+def without_bubblewrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sandbox a worker gets where bubblewrap cannot run: "uid" when the suite runs as root, else "none".
+    The unprivileged uid must pass through the folders on the way to Python (this machine's /root is 0700, with
+    pyenv inside) and to the tests' temporary folders, so `o+x` is added where it is missing, and taken away again
+    when the session ends; a test's own folder is `passable_tmp`."""
+    if os.geteuid() != 0:
+        yield "none"
+        return
+    changed: dict[Path, int] = {}
+    temporary = [Path(tempfile.gettempdir()).resolve(), tmp_path_factory.getbasetemp() / "x"]
+    for path in [Path(sys.executable).resolve(), *python_roots(), *temporary]:
+        for folder in reversed(path.parents):
+            mode = folder.stat().st_mode
+            if not mode & 0o001:
+                changed.setdefault(folder, mode)
+                folder.chmod(stat.S_IMODE(mode) | 0o001)
+    try:
+        yield "uid"
+    finally:
+        for folder, mode in changed.items():
+            folder.chmod(stat.S_IMODE(mode))
+
+
+@pytest.fixture
+def passable_tmp(tmp_path: Path) -> Path:
+    """`tmp_path`, passable (not listable) by other users, as grade.py makes its own scratch folder."""
+    tmp_path.chmod(0o711)
+    return tmp_path

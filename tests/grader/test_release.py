@@ -58,7 +58,7 @@ def manual_tests(folder: Path) -> dict[str, dict]:
 
 def test_a_report_round_trips_through_its_plain_data(tmp_path: Path) -> None:
     check = Check("quality", "training_quality", 5.0, "trains", public=True, params={"steps": [1, 2], "x": 0.5})
-    report = GradeReport(name="ann.zip", options=GradeOptions(tasks=("gan",), public_only=True, isolate=False))
+    report = GradeReport(name="ann.zip", options=GradeOptions(tasks=("gan",), public_only=True, sandbox="none"))
     report.results = [
         CheckResult(
             "gan",

@@ -69,31 +69,40 @@ ALLOWED_ENVIRONMENT = {
     "OMP_NUM_THREADS",
     "MKL_NUM_THREADS",
     "PWD",  # bubblewrap's --chdir /tmp sets it
+    "TMPDIR",  # the unprivileged uid's own folder, without bubblewrap
 }
 
 
-@pytest.fixture(params=[True, False], ids=lambda isolated: f"isolated={isolated}")
-def worker(request: pytest.FixtureRequest, tmp_path: Path) -> Worker:
-    if request.param and not bwrap_available():
-        pytest.skip(NO_BWRAP)
-    worker = Worker(tmp_path / "submission", isolate=request.param, limits=Limits(processes=32))
+@pytest.fixture(params=["bubblewrap", "without"])
+def sandbox(request: pytest.FixtureRequest) -> str:
+    """Each test once in bubblewrap and once without it (under the unprivileged uid when the suite is root)."""
+    if request.param == "bubblewrap":
+        if not bwrap_available():
+            pytest.skip(NO_BWRAP)
+        return "bubblewrap"
+    return request.getfixturevalue("without_bubblewrap")
+
+
+@pytest.fixture
+def worker(sandbox: str, passable_tmp: Path) -> Worker:
+    worker = Worker(passable_tmp / "submission", sandbox=sandbox, limits=Limits(processes=32))
     where = worker.submission_path(worker.stage({"student.py": STUDENT})["student.py"])
     worker.load_student = lambda: worker.call("load", timeout=60, module="student", path=where, names=["double"])
     yield worker
     worker.cleanup()
 
 
-@pytest.mark.parametrize("isolate", [True, False], ids=lambda isolated: f"isolated={isolated}")
 def test_a_worker_stages_files_for_its_uid_and_names_them_as_its_process_sees_them(
-    tmp_path: Path, isolate: bool
+    passable_tmp: Path, sandbox: str
 ) -> None:
-    submission, inputs = tmp_path / "submission", tmp_path / "inputs"
-    with Worker(submission, inputs, isolate=isolate) as worker:
+    submission, inputs = passable_tmp / "submission", passable_tmp / "inputs"
+    with Worker(submission, inputs, sandbox=sandbox) as worker:
         path = worker.stage({"student.py": STUDENT})["student.py"]
         assert path == submission / "student.py" and path.read_text(encoding="utf-8") == STUDENT
         assert (submission.stat().st_mode & 0o777, path.stat().st_mode & 0o777) == (0o755, 0o644)
         seen = (worker.submission_path(path), worker.inputs_path(inputs / "x.npy"))
-    assert seen == (("/submission/student.py", "/inputs/x.npy") if isolate else (str(path), str(inputs / "x.npy")))
+    inside = sandbox == "bubblewrap"
+    assert seen == (("/submission/student.py", "/inputs/x.npy") if inside else (str(path), str(inputs / "x.npy")))
 
 
 def call(worker: Worker, function: str, *args: object, timeout: float = 30) -> dict:
@@ -105,7 +114,7 @@ def test_a_call_returns_data_and_printing_goes_to_the_log(worker: Worker) -> Non
     result = call(worker, "double", np.arange(3, dtype=np.float32))
     np.testing.assert_array_equal(result["output"]["array"], [0, 2, 4])
     assert "printed at import" in worker.output_tail() and "printed in a call" in worker.output_tail()
-    assert ("NOT isolated" in worker.isolation) == (not worker.isolated)
+    assert ("NOT isolated" in worker.isolation) == (worker.sandbox == "none")
 
 
 def test_student_exceptions_come_back_as_student_errors(worker: Worker) -> None:
@@ -142,7 +151,8 @@ def test_the_environment_is_scrubbed(worker: Worker, monkeypatch: pytest.MonkeyP
     environment = json.loads(reply["array"].tobytes())
     assert set(environment) <= ALLOWED_ENVIRONMENT, sorted(set(environment) - ALLOWED_ENVIRONMENT)
     assert not any(secret in value or "/grader/private" in value for value in environment.values()), environment
-    assert environment["HOME"] == "/tmp" and "PATH" in environment
+    assert environment["HOME"] == ("/tmp" if worker.sandbox != "uid" else environment["TMPDIR"]), environment
+    assert "PATH" in environment
 
 
 def test_torch_computes_on_one_thread_whatever_the_machine(worker: Worker) -> None:
@@ -151,9 +161,10 @@ def test_torch_computes_on_one_thread_whatever_the_machine(worker: Worker) -> No
     assert call(worker, "torch_threads")["output"]["value"] == WORKER_THREADS == 1
 
 
-@needs_bwrap  # the process limit needs the worker's own unprivileged uid, which only the sandbox gives it
-def test_the_process_limit_holds_in_the_sandbox(tmp_path: Path) -> None:
-    with Worker(tmp_path / "s", isolate=True, limits=Limits(processes=40)) as worker:
+def test_the_process_limit_holds_under_the_workers_own_uid(passable_tmp: Path, sandbox: str) -> None:
+    if sandbox == "none":
+        pytest.skip("the process limit needs the worker's own unprivileged uid, which only root can give it")
+    with Worker(passable_tmp / "s", sandbox=sandbox, limits=Limits(processes=40)) as worker:
         where = worker.submission_path(worker.stage({"student.py": STUDENT})["student.py"])
         worker.call("load", timeout=60, module="student", path=where, names=[])
         with pytest.raises(StudentError, match="Resource temporarily unavailable|BlockingIOError"):
