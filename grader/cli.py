@@ -8,6 +8,7 @@ grade pack FOLDER              zip exactly the task files and the report PDFs of
 grade gradebook OUT            the class's grades from OUT/gradebook.sqlite as CSV or JSON
 grade review OUT               grade the written answers in the browser (a local web app)
 grade release OUT              the students' reports and results.json again, with the manual points
+grade gradescope-bundle        the autograder zip for Gradescope (setup.sh, run_autograder, wheel, data)
 """
 
 from __future__ import annotations
@@ -126,7 +127,41 @@ def release_feedback(out: Path) -> int:
     return 1 if done.skipped else 0
 
 
-SUBCOMMANDS = ("classifiers", "make-template", "make-examples", "pack", "gradebook", "review", "release")
+def gradescope_bundle(args: argparse.Namespace) -> int:
+    from grader.gradescope.budget import BudgetError, Machine
+    from grader.gradescope.bundle import BundleSettings, build_bundle
+    from grader.gradescope.results import Visibility
+
+    catalogue = load_catalogue()
+    tasks = tuple(task for task in args.tasks.split(",") if task) or tuple(catalogue)
+    unknown = [task for task in tasks if task not in catalogue]
+    if unknown:
+        print(f"error: unknown task(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", file=sys.stderr)
+        return 2
+    try:
+        machine = Machine(args.vcpus, args.memory_gb, args.timeout_minutes)
+        settings = BundleSettings(tasks, args.train, Visibility(args.hidden, args.leaderboard), machine)
+        bundle = build_bundle(args.out, settings, catalogue)
+    except (BudgetError, DataNotFoundError) as error:
+        print(f"error: {error}\nnothing was written", file=sys.stderr)
+        return 2
+    size = bundle.path.stat().st_size / 1024**2
+    print(f"wrote {bundle.path} ({size:.1f} MB, {bundle.files} files) for tasks {', '.join(tasks)}")
+    print(f"plan: {bundle.plan.describe()}")
+    print(f"set the assignment's autograder points on Gradescope to {bundle.max_score:g}")
+    return 0
+
+
+SUBCOMMANDS = (
+    "classifiers",
+    "make-template",
+    "make-examples",
+    "pack",
+    "gradebook",
+    "review",
+    "release",
+    "gradescope-bundle",
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,7 +210,34 @@ def tools(argv: list[str]) -> None:
         "submission's results.json and report.html; exit 1 when a submission had to be skipped",
     )
     releaser.add_argument("out", type=Path, metavar="OUT", help="the folder `grade --out OUT` graded into")
+    bundler = commands.add_parser(
+        "gradescope-bundle",
+        help="build the autograder zip Gradescope takes as it is: setup.sh and run_autograder at its root, this "
+        "grader as a wheel, the task catalogue and the data; public checks visible, the others hidden until "
+        "the due date (--hidden); training stages only where they fit the machine's limits",
+    )
+    bundler.add_argument("-o", "--out", type=Path, default=Path("autograder.zip"), help="default autograder.zip")
+    bundler.add_argument("--tasks", default="", help="comma-separated task ids to grade (default: all)")
+    training = bundler.add_mutually_exclusive_group()
+    training.add_argument("--train", dest="train", action="store_true", default=None, help="run the training stages")
+    training.add_argument("--no-train", dest="train", action="store_false", help="leave the training stages out")
+    bundler.add_argument(
+        "--hidden",
+        choices=("after_due_date", "hidden"),
+        default="after_due_date",
+        help="visibility of the checks that are not public (default after_due_date)",
+    )
+    bundler.add_argument(
+        "--leaderboard", action="store_true", help="conditional tasks' training figures as a Gradescope leaderboard"
+    )
+    bundler.add_argument("--vcpus", type=float, default=1.0, help="the autograder machine's vCPUs (default 1)")
+    bundler.add_argument("--memory-gb", type=float, default=3.0, help="its memory in GB (default 3)")
+    bundler.add_argument(
+        "--timeout-minutes", type=float, default=20.0, help="the assignment's autograder timeout (default 20)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "gradescope-bundle":
+        sys.exit(gradescope_bundle(args))
     if args.command == "release":
         sys.exit(release_feedback(args.out))
     if args.command == "review":

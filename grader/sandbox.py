@@ -199,12 +199,12 @@ def python_roots() -> list[Path]:
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
 
 
-def bwrap_command(submission: Path, inputs: Path | None, uid: int, cuda: bool) -> list[str]:
+def bwrap_command(submission: Path, inputs: Path | None, library: Path, uid: int, cuda: bool) -> list[str]:
     command = ["bwrap", *NAMESPACES, "--die-with-parent", "--new-session"]
     for system in SYSTEM_DIRS:
         command += ["--ro-bind-try", system, system]
     binds = [(root, str(root)) for root in python_roots() if not str(root).startswith(SYSTEM_DIRS)]
-    binds += [(WORKER_PACKAGE, f"{SANDBOX_LIB}/gan_worker"), (GANKIT_PACKAGE, f"{SANDBOX_LIB}/gankit")]
+    binds.append((library, SANDBOX_LIB))
     binds.append((submission, SANDBOX_SUBMISSION))
     if inputs is not None:
         binds.append((inputs, SANDBOX_INPUTS))
@@ -351,7 +351,8 @@ class Worker:
             "import runpy; runpy.run_module('gan_worker', run_name='__main__', alter_sys=True)"
         )
         if self.sandbox == "bubblewrap":
-            prefix = bwrap_command(self.submission, self.inputs, self.uid, self.device.startswith("cuda"))
+            cuda = self.device.startswith("cuda")
+            prefix = bwrap_command(self.submission, self.inputs, self._library(), self.uid, cuda)
             lib, sub, inputs = SANDBOX_LIB, SANDBOX_SUBMISSION, SANDBOX_INPUTS if self.inputs else ""
         else:
             prefix = drop_to(self.uid) if self.sandbox == "uid" else []
@@ -360,9 +361,9 @@ class Worker:
         return [*prefix, sys.executable, "-I", "-c", code]
 
     def _library(self) -> Path:
-        """The worker package and gankit where the worker imports them from outside bubblewrap: links to the
-        grader's own for a worker of the grader's user; for the unprivileged uid, a world-readable copy, since
-        the grader's install may be root-only (the Gradescope bundle's is)."""
+        """The worker package and gankit as the worker imports them: links to the grader's own for a worker of
+        the grader's user; for a worker under its own uid (bubblewrap binds this folder at /opt/gan), a
+        world-readable copy, since the grader's install may be root-only (the Gradescope bundle's is)."""
         lib = self._private / "lib"
         if lib.is_dir():
             return lib
@@ -372,8 +373,9 @@ class Worker:
                 (lib / name).symlink_to(package)
                 continue
             shutil.copytree(package, lib / name, ignore=shutil.ignore_patterns("__pycache__"))
-        if self.sandbox == "uid":
-            os.chmod(self._private, 0o711)  # passable, not listable: the uid reaches lib/ and home/ only
+        if self.sandbox != "none":
+            if self.sandbox == "uid":
+                os.chmod(self._private, 0o711)  # passable, not listable: the uid reaches lib/ and home/ only
             for folder, _, files in os.walk(lib):
                 os.chmod(folder, 0o755)
                 for file in files:

@@ -27,7 +27,7 @@ CATALOGUE = load_catalogue()
 TASK = "optimal_d"
 OPTIONS = GradeOptions(tasks=(TASK,), train=False)
 # For the endless loop only: the task's correct checks take a second or two, a worker restart included.
-LOOP_OPTIONS = GradeOptions(tasks=(TASK,), train=False, check_seconds=20.0)
+LOOP_OPTIONS = GradeOptions(tasks=(TASK,), train=False, check_seconds=10.0)
 REFERENCE = (REFERENCE_DIR / "optimal_d.py").read_text(encoding="utf-8")
 needs_bwrap = pytest.mark.skipif(
     not bwrap_available(), reason="bubblewrap not installed (or the grader is not root): the worker is not isolated"
