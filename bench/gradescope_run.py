@@ -2,7 +2,7 @@
 `setup.sh --dry-run`, then `run_autograder` on a submission once without and once with the training stages,
 and print the wall time, each task's time per phase and the peak memory of the whole process tree (the grader,
 the worker, bubblewrap; proportional set size), sampled from /proc every 0.5 s. `--write` records the figures in
-grader/gradescope/measured.toml, which `grade gradescope-bundle` budgets with.
+grader/measured.toml, which `grade gradescope-bundle` budgets with.
 
     python bench/gradescope_run.py                          # examples/perfect.zip, every task, both phases
     python bench/gradescope_run.py --no-train --tasks optimal_d,adversarial
@@ -27,9 +27,10 @@ from pathlib import Path
 from gankit.catalogue import load_catalogue
 from grader.checks import load_all
 from grader.gradescope.autograder import CONFIG_NAME, ROOT_VARIABLE
-from grader.gradescope.budget import MEASURED_PATH, Machine, Measured
+from grader.gradescope.budget import Machine
 from grader.gradescope.bundle import BundleSettings, build_bundle
 from grader.gradescope.results import Visibility
+from grader.measured import MEASURED_PATH, Measured
 
 PROJECT = Path(__file__).resolve().parent.parent
 

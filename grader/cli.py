@@ -15,28 +15,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
 
 from gankit.catalogue import TaskSchemaError, load_catalogue
-from gankit.classifier import WEIGHTS_DIR, accuracy_on_test_split, load_frozen_classifier
 from gankit.data import DATASETS, DataNotFoundError, locate
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
-from grader.authoring.examples import EXAMPLES_DIR, build_examples
-from grader.authoring.make_template import TEMPLATE_DIR, write_template
-from grader.authoring.pack import pack
-from grader.authoring.template import MarkerError
 from grader.grade import grade_batch
 from grader.gradebook import GRADEBOOK_NAME, GradebookError, write_csv
 from grader.gradebook import as_json as gradebook_json
 from grader.gradebook import table as gradebook_table
+from grader.placement import batch_jobs, visible_gpus
 from grader.results import GradeOptions, GradeReport
 from grader.sandbox import SANDBOXES, SandboxUnavailable, choose_sandbox
+from grader.shards import EXECUTORS, ClusterOptions, grade_sharded
+
+# The instructor's tools import what they need themselves: a grade starts without torchvision's classifier code,
+# the template builder or matplotlib's PDF backend (about a second of every grade's start).
 
 
-def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> int:
+def check_classifiers(device_choice: str, weights_dir: Path | None = None) -> int:
     """Print one line per frozen classifier: measured vs recorded test accuracy. Returns the exit code."""
+    from gankit.classifier import WEIGHTS_DIR, accuracy_on_test_split, load_frozen_classifier
+
+    weights_dir = WEIGHTS_DIR if weights_dir is None else weights_dir
     device = resolve_device(device_choice)
     print(f"frozen classifiers on {describe_device(device)}")
     failures = 0
@@ -60,6 +64,9 @@ def check_classifiers(device_choice: str, weights_dir: Path = WEIGHTS_DIR) -> in
 
 
 def make_template(out: Path) -> int:
+    from grader.authoring.make_template import write_template
+    from grader.authoring.template import MarkerError
+
     try:
         written = write_template(out)
     except MarkerError as error:
@@ -70,12 +77,16 @@ def make_template(out: Path) -> int:
 
 
 def make_examples(out: Path) -> int:
+    from grader.authoring.examples import build_examples
+
     for path in build_examples(out):
         print(f"wrote {path}")
     return 0
 
 
 def pack_folder(folder: Path, out: Path) -> int:
+    from grader.authoring.pack import pack
+
     try:
         names = pack(folder, out)
     except FileNotFoundError as error:
@@ -172,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def tools(argv: list[str]) -> None:
+    from grader.authoring.examples import EXAMPLES_DIR
+    from grader.authoring.make_template import TEMPLATE_DIR
+
     parser = argparse.ArgumentParser(
         prog="grade",
         description="Autograder for GAN assignments: frozen-classifier check, template and example building, packing.",
@@ -261,14 +275,15 @@ Student code runs in a sandboxed worker process (bubblewrap: no network, only th
 unprivileged uid, CPU/memory/process limits); the grader scores only values it validated itself.
 Writes results.json (Gradescope format) and report.html to --out (one folder per submission when several),
 records every graded check in --out/gradebook.sqlite (`grade gradebook OUT --csv FILE` exports it), and
-prints a summary. Exit status 0 whenever grading ran, whatever the scores.
+prints a summary. Exit status 0 whenever grading ran, whatever the scores; 1 when a shard of an --executor batch
+failed every try (its submissions are not graded: run the command again); 2 when the grader itself cannot run.
 
 other commands: grade classifiers | make-template | make-examples | pack | gradebook | review | release
 (each has --help)
 """
 
 
-def grade_command(argv: list[str]) -> int:
+def grade_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="grade", description=GRADE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -281,9 +296,17 @@ def grade_command(argv: list[str]) -> int:
     parser.add_argument(
         "--jobs",
         type=int,
+        default=None,
+        help="submissions graded at the same time (default 1 on the CPU, one core each: every CPU worker trains on "
+        "one thread, so the grade is the same whatever N; on GPUs: GPUs x --jobs-per-gpu). In a shard: per shard "
+        "(default its --slurm-cpus-per-task on the CPU)",
+    )
+    parser.add_argument(
+        "--jobs-per-gpu",
+        type=int,
         default=1,
-        help="submissions graded at the same time, one core each: every worker trains on one thread, so the "
-        "grade is the same whatever N (default 1)",
+        metavar="K",
+        help="workers one GPU trains at once; each worker sees only its own GPU (CUDA_VISIBLE_DEVICES) (default 1)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of every input the grader draws (default 0)")
     parser.add_argument("--regrade", action="store_true", help="grade again submissions already graded in --out")
@@ -295,7 +318,43 @@ def grade_command(argv: list[str]) -> int:
         help="how student code is isolated (default auto: bubblewrap where it can make namespaces, else an "
         "unprivileged uid; a plain child process only when grade is not run as root)",
     )
-    args = parser.parse_args(argv)
+    cluster = parser.add_argument_group(
+        "shards on an executor (submitit)",
+        "--executor slurm submits the batch as one SLURM job array of --shards shards, each grading into the shared "
+        "--out (a file system every node sees); --executor local runs the same shards as processes here. This "
+        "process follows them, fills the gradebook and the class page, and resubmits a failed shard.",
+    )
+    cluster.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="inline",
+        help="inline (default): this process grades; local: shards as local processes; slurm: a SLURM job array",
+    )
+    cluster.add_argument(
+        "--shards",
+        type=int,
+        help="jobs the batch is split into (default: one per submission, at most --array-parallelism)",
+    )
+    cluster.add_argument("--array-parallelism", type=int, default=16, help="shards running at once (default 16)")
+    cluster.add_argument("--retries", type=int, default=2, help="resubmissions of a failed shard (default 2)")
+    cluster.add_argument("--slurm-partition", help="the partition the jobs run in (default: the cluster's)")
+    cluster.add_argument("--slurm-cpus-per-task", type=int, default=1, help="CPUs of each shard (default 1)")
+    cluster.add_argument(
+        "--slurm-gpus-per-task", type=int, default=0, help="GPUs of each shard; > 0 grades on them (default 0)"
+    )
+    cluster.add_argument("--slurm-mem", help="memory of each shard, as sbatch takes it: 16G (default: the cluster's)")
+    cluster.add_argument(
+        "--slurm-time",
+        type=int,
+        default=120,
+        metavar="MINUTES",
+        help="time limit of each shard (default 120; a shard out of time is requeued and resumes)",
+    )
+    return parser
+
+
+def grade_command(argv: list[str]) -> int:
+    args = grade_parser().parse_args(argv)
     try:
         catalogue = load_catalogue()
     except TaskSchemaError as error:
@@ -306,24 +365,31 @@ def grade_command(argv: list[str]) -> int:
     if unknown:
         print(f"error: unknown task(s) {', '.join(unknown)}; known: {', '.join(catalogue)}", file=sys.stderr)
         return 2
-    if args.jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
+    problem = _cluster_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         sandbox = choose_sandbox(args.sandbox)
     except SandboxUnavailable as error:
         print(f"error: {error}; nothing was graded", file=sys.stderr)
         return 2
-    device = resolve_device(args.device)
     options = GradeOptions(
         tasks=tasks,
         train=not args.no_train,
         public_only=args.public,
-        device=device.type,
+        device=_grade_device(args),
         seed=args.seed,
         check_seconds=args.check_seconds,
         sandbox=sandbox,
     )
+    if args.executor == "inline":
+        try:
+            gpus = visible_gpus() if options.device == "cuda" else []
+            jobs = batch_jobs(args.jobs, options.device, gpus, args.jobs_per_gpu)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         if sandbox == "uid":  # the worker's uid sees the file system as any user does: keep the grades from it
@@ -332,15 +398,78 @@ def grade_command(argv: list[str]) -> int:
         print(f"error: cannot write to {args.out}: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
+    ungraded: list[Path] = []
     try:
-        reports = grade_batch(
-            args.submissions, catalogue, options, args.out, jobs=args.jobs, resume=not args.regrade, progress=True
-        )
+        if args.executor == "inline":
+            reports = grade_batch(
+                args.submissions, catalogue, options, args.out, jobs, resume=not args.regrade, progress=True, gpus=gpus
+            )
+        else:
+            batch = grade_sharded(
+                args.submissions, catalogue, options, args.out, _cluster(args), resume=not args.regrade, progress=True
+            )
+            reports, ungraded = batch.reports, batch.ungraded
     except GradebookError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print_summary(reports, time.perf_counter() - started)
+    if ungraded:
+        names = ", ".join(str(path) for path in ungraded)
+        print(
+            f"error: not graded, their shard failed every try (the machine's fault, not theirs): {names}; "
+            "run the same command again to grade them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _grade_device(args: argparse.Namespace) -> str:
+    """Where training runs. A shard's device is decided here, where its GPUs are not: a shard with GPUs grades on
+    them, one without on the CPU, unless --device says otherwise."""
+    if args.executor == "inline":
+        return resolve_device(args.device).type
+    if args.device == "auto":
+        return "cuda" if args.slurm_gpus_per_task > 0 else "cpu"
+    return args.device
+
+
+def _cluster_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the batch and cluster options, in a sentence; None when nothing is."""
+    counts = {
+        "--jobs": args.jobs,
+        "--jobs-per-gpu": args.jobs_per_gpu,
+        "--shards": args.shards,
+        "--array-parallelism": args.array_parallelism,
+        "--slurm-cpus-per-task": args.slurm_cpus_per_task,
+        "--slurm-time": args.slurm_time,
+    }
+    for flag, value in counts.items():
+        if value is not None and value < 1:
+            return f"{flag} must be at least 1"
+    if args.retries < 0 or args.slurm_gpus_per_task < 0:
+        return "--retries and --slurm-gpus-per-task cannot be negative"
+    if args.executor != "inline" and args.device == "cuda" and args.slurm_gpus_per_task == 0:
+        return "--device cuda in shards needs --slurm-gpus-per-task (at least 1)"
+    if args.executor == "slurm" and shutil.which("sbatch") is None:
+        return "--executor slurm needs SLURM's sbatch on PATH (run grade on the cluster's login node)"
+    return None
+
+
+def _cluster(args: argparse.Namespace) -> ClusterOptions:
+    return ClusterOptions(
+        executor=args.executor,
+        shards=args.shards,
+        jobs=args.jobs,
+        jobs_per_gpu=args.jobs_per_gpu,
+        partition=args.slurm_partition,
+        cpus_per_task=args.slurm_cpus_per_task,
+        gpus_per_task=args.slurm_gpus_per_task,
+        mem=args.slurm_mem,
+        time_minutes=args.slurm_time,
+        array_parallelism=args.array_parallelism,
+        retries=args.retries,
+    )
 
 
 def print_summary(reports: list[GradeReport], seconds: float) -> None:

@@ -16,23 +16,26 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Queue
 
+import torch
 from tqdm import tqdm
 
 from gankit.catalogue import QUESTION_HEADING, Check, Task
 from grader.checks import Kind, load_all
 from grader.classpage import write_class_page
 from grader.gradebook import GRADEBOOK_NAME, connect, record
+from grader.measured import Measured
+from grader.placement import CPU_PLACEMENT, Placement, cores, place, visible_gpus
 from grader.report import write_outputs
 from grader.results import CheckResult, GradeOptions, GradeReport
 from grader.run_checks import TaskRunner
-from grader.sandbox import Limits, Worker
+from grader.sandbox import WORKER_THREADS, Limits, Worker
 from grader.submission import DOCUMENTS_DIR, RefusedSubmission, Submission, document_names, load_submission
 
 
-def _stage(submission: Submission, tasks: dict[str, Task], worker: Worker) -> dict[str, Path]:
+def _stage(sources: dict[str, str], tasks: dict[str, Task], worker: Worker) -> dict[str, Path]:
     """Stage each task's source under its student file name; {task id: its path on the host}."""
-    paths = worker.stage({tasks[task_id].student_file: source for task_id, source in submission.sources.items()})
-    return {task_id: paths[tasks[task_id].student_file] for task_id in submission.sources}
+    paths = worker.stage({tasks[task_id].student_file: source for task_id, source in sources.items()})
+    return {task_id: paths[tasks[task_id].student_file] for task_id in sources}
 
 
 def write_documents(documents: dict[str, bytes], out_dir: Path) -> list[str]:
@@ -72,20 +75,30 @@ def grade_submission(
     slot: int = 0,
     on_result: Callable[[GradeReport], None] | None = None,
     gradebook: tuple[Path, str] | None = None,
+    placement: Placement = CPU_PLACEMENT,
+    workers_at_once: int = 1,
 ) -> GradeReport:
     """Grade one submission into `out_dir` (results.json, report.html) and, with `gradebook` = (its file, this
-    submission's id there), into the class's gradebook; never raises for a bad submission."""
+    submission's id there), into the class's gradebook; never raises for a bad submission. Its tasks are graded in
+    `worker_groups`, one fresh worker each (placed by `placement`), up to `workers_at_once` of them at a time."""
     started = time.monotonic()
+    # The grader's own figures (the frozen classifier's predictions) on one thread, as the workers': the same on
+    # any machine, and no third thread fighting the two workers of a submission for two cores.
+    torch.set_num_threads(WORKER_THREADS)
     report = GradeReport(name=path.name, options=options, out_dir=out_dir)
     tasks = {task_id: catalogue[task_id] for task_id in (options.tasks or catalogue)}
+    position = {(task.id, check.id): i for i, (task, check) in enumerate(_checks_of(tasks))}
+    lock = threading.Lock()  # the groups' threads add results and save
 
     def save() -> None:
-        report.seconds = time.monotonic() - started
-        write_outputs(report, out_dir)
-        if gradebook is not None:
-            record(*gradebook, report)
-        if on_result:
-            on_result(report)
+        with lock:
+            report.results.sort(key=lambda result: position[result.task, result.check.id])  # catalogue order
+            report.seconds = time.monotonic() - started
+            write_outputs(report, out_dir)
+            if gradebook is not None:
+                record(*gradebook, report)
+            if on_result:
+                on_result(report)
 
     try:
         submission = load_submission(path, tasks)
@@ -96,6 +109,78 @@ def grade_submission(
         return report
     report.notes += submission.notes
     report.notes += write_documents(submission.documents, out_dir)
+    checks = load_all()
+    graded: dict[str, list[Check]] = {}
+    for task, check in _checks_of(tasks):
+        reason = _skip_reason(check, options, checks)
+        if check.kind == "manual":
+            report.manual.append(_manual_entry(task, check, submission))
+        elif reason:
+            report.not_graded.append({"task": task.id, "check": check.id, "points": check.points, "why": reason})
+        else:
+            graded.setdefault(task.id, []).append(check)
+
+    def add(result: CheckResult) -> None:
+        with lock:
+            report.results.append(result)
+        save()
+
+    def run_group(index: int, group: list[str]) -> tuple[str, str]:
+        work = {task_id: graded.get(task_id, []) for task_id in group}
+        return _grade_group(work, tasks, submission, options, slot * WORKER_GROUPS + index, placement, started, add)
+
+    groups = worker_groups(tasks, options)
+    with ThreadPoolExecutor(max_workers=max(1, min(workers_at_once, len(groups)))) as pool:
+        ran = list(pool.map(run_group, range(len(groups)), groups))
+    report.isolation = ran[0][0] if ran else ""
+    report.output_tail = "".join(tail for _, tail in ran)
+    report.complete = True
+    save()
+    return report
+
+
+def _checks_of(tasks: dict[str, Task]) -> list[tuple[Task, Check]]:
+    return [(task, check) for task in tasks.values() for check in task.checks]
+
+
+# Tasks are graded in this many groups, each in a fresh worker of its own, whatever the machine: which tasks share
+# a worker (and could touch each other's state) must not depend on the cores. Groups run side by side where a
+# submission has the cores (one alone on this 2-core machine), one after the other where it has not.
+WORKER_GROUPS = 2
+
+
+def worker_groups(tasks: dict[str, Task], options: GradeOptions) -> list[list[str]]:
+    """`tasks` dealt into at most `WORKER_GROUPS` groups of about equal measured cost (`grader/measured.toml`,
+    the training stages counted when they run): the costliest task first into the cheapest group. Each group
+    keeps catalogue order; a task without figures counts one second."""
+    measured = Measured.load()
+    cost = {
+        task_id: measured.static_seconds.get(task_id, 1.0)
+        + (measured.training_seconds.get(task_id, 0.0) if options.train else 0.0)
+        for task_id in tasks
+    }
+    groups: list[list[str]] = [[] for _ in range(min(WORKER_GROUPS, len(tasks)))]
+    totals = [0.0] * len(groups)
+    for task_id in sorted(tasks, key=lambda task_id: (-cost[task_id], task_id)):
+        cheapest = totals.index(min(totals))
+        groups[cheapest].append(task_id)
+        totals[cheapest] += cost[task_id]
+    order = list(tasks)
+    return [sorted(group, key=order.index) for group in groups if group]
+
+
+def _grade_group(
+    work: dict[str, list[Check]],
+    tasks: dict[str, Task],
+    submission: Submission,
+    options: GradeOptions,
+    slot: int,
+    placement: Placement,
+    started: float,
+    add: Callable[[CheckResult], None],
+) -> tuple[str, str]:
+    """Run `work` ({task id: its checks to grade}) in one fresh worker; (the isolation that held, the worker's
+    output tail)."""
     private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
     os.chmod(private, 0o711)  # a worker under its own uid (no bubblewrap) passes through to submission/, inputs/
     try:
@@ -110,48 +195,23 @@ def grade_submission(
             limits=limits,
             device=options.device,
             sandbox=options.sandbox,
+            gpu=placement.gpu,
+            threads=placement.threads,
         ) as worker:
-            staged = _stage(submission, tasks, worker)
-            report.isolation = worker.isolation
-            _run_tasks(report, tasks, submission, staged, worker, inputs, options, started, save)
-            report.output_tail = worker.output_tail()
+            own = {task_id: source for task_id, source in submission.sources.items() if task_id in work}
+            staged = _stage(own, tasks, worker)
+            for task_id, checks in work.items():
+                task = tasks[task_id]
+                runner = TaskRunner(task, worker, staged.get(task_id), inputs, seed=options.seed, device=options.device)
+                for check in checks:
+                    left = options.submission_seconds - (time.monotonic() - started)
+                    if left <= 1:
+                        add(CheckResult(task_id, check, "failed", 0.0, "time budget of the submission exhausted"))
+                        continue
+                    add(runner.run(check, seconds=min(runner.time_limit(check, options.check_seconds), left)))
+            return worker.isolation, worker.output_tail()
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    report.complete = True
-    save()
-    return report
-
-
-def _run_tasks(
-    report: GradeReport,
-    tasks: dict[str, Task],
-    submission: Submission,
-    staged: dict[str, Path],
-    worker: Worker,
-    inputs: Path,
-    options: GradeOptions,
-    started: float,
-    save: Callable[[], None],
-) -> None:
-    checks = load_all()
-    for task in tasks.values():
-        runner = TaskRunner(task, worker, staged.get(task.id), inputs, seed=options.seed, device=options.device)
-        for check in task.checks:
-            if check.kind == "manual":
-                report.manual.append(_manual_entry(task, check, submission))
-                continue
-            reason = _skip_reason(check, options, checks)
-            if reason:
-                report.not_graded.append({"task": task.id, "check": check.id, "points": check.points, "why": reason})
-                continue
-            left = options.submission_seconds - (time.monotonic() - started)
-            if left <= 1:
-                result = CheckResult(task.id, check, "failed", 0.0, "time budget of the submission exhausted")
-            else:
-                limit = runner.time_limit(check, options.check_seconds)
-                result = runner.run(check, seconds=min(limit, left))
-            report.results.append(result)
-            save()
 
 
 def _manual_entry(task: Task, check: Check, submission: Submission) -> dict[str, object]:
@@ -185,39 +245,63 @@ def grade_batch(
     jobs: int = 1,
     resume: bool = True,
     progress: bool = False,
+    gpus: list[str] | None = None,
 ) -> list[GradeReport]:
     """Grade `paths` with up to `jobs` at a time; one folder each under `out_dir` when there are several.
     With `resume`, a submission whose folder already holds a complete grade is not graded again. Every
     submission is recorded in `out_dir/gradebook.sqlite`; a file there this grader cannot use raises
     `GradebookError` before anything is graded. The class page `out_dir/index.html` is rewritten after every
-    submission and at the end; a page that cannot be written is a warning, never a failed grade."""
+    submission and at the end; a page that cannot be written is a warning, never a failed grade. On a GPU batch
+    the workers are spread over `gpus` (default: the visible ones), see `grader.placement`."""
     folders = output_folders(paths, out_dir)
+    check_gradebook(out_dir)
+    return grade_into(folders, catalogue, options, jobs, resume, progress, gpus, class_out=out_dir)
+
+
+def check_gradebook(out_dir: Path) -> None:
+    """Make `out_dir` and open its gradebook once: a foreign or older file stops a batch before it grades."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    with connect(out_dir / GRADEBOOK_NAME):  # a foreign or older gradebook stops the batch before it grades
+    with connect(out_dir / GRADEBOOK_NAME):
         pass
+
+
+def grade_into(
+    folders: dict[Path, Path],
+    catalogue: dict[str, Task],
+    options: GradeOptions,
+    jobs: int = 1,
+    resume: bool = True,
+    progress: bool = False,
+    gpus: list[str] | None = None,
+    class_out: Path | None = None,
+    available_cores: int | None = None,
+) -> list[GradeReport]:
+    """Grade each submission of {path: its folder} into its folder, `jobs` at a time, on `available_cores`
+    (default: this process's). With `class_out`, also into that folder's gradebook and class page; without, the
+    folders alone (a shard of a cluster batch, whose driver records what it finds there)."""
+    paths = list(folders)
     slots: Queue[int] = Queue()
     for slot in range(jobs):
         slots.put(slot)
-    total_checks = len(paths) * sum(
-        check.kind != "manual" for task_id in (options.tasks or catalogue) for check in catalogue[task_id].checks
-    )
-    bar = tqdm(total=total_checks, unit="check", desc="grading", disable=not progress, leave=False)
+    on_gpu = options.device.startswith("cuda")
+    gpus = (gpus if gpus is not None else visible_gpus()) if on_gpu else []
+    available_cores = available_cores or cores()
+    per_submission = checks_per_submission(catalogue, options)
+    bar = tqdm(total=len(paths) * per_submission, unit="check", desc="grading", disable=not progress, leave=False)
     lock = threading.Lock()
     page_lock = threading.Lock()  # its own: the bar's lock is never held for the second a class page takes
 
     def class_page() -> None:
+        if class_out is None:
+            return
         with page_lock:
-            try:
-                write_class_page(out_dir)
-            except Exception as error:  # noqa: BLE001 - the class page never fails or changes a grade
-                reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line, beside the bar
-                tqdm.write(f"warning: class page {out_dir / 'index.html'} not written: {reason}", file=sys.stderr)
+            rewrite_class_page(class_out)
 
     def one(path: Path) -> GradeReport:
         previous = previous_results(folders[path]) if resume else None
         if previous is not None:
             with lock:
-                bar.update(total_checks // len(paths))
+                bar.update(per_submission)
             return GradeReport(name=path.name, options=options, out_dir=folders[path], previous=previous, complete=True)
         done = 0
 
@@ -228,10 +312,18 @@ def grade_batch(
             done = len(report.results) + len(report.not_graded)
 
         slot = slots.get()
-        book = (out_dir / GRADEBOOK_NAME, folders[path].name if len(paths) > 1 else submission_name(path))
+        book = None if class_out is None else (class_out / GRADEBOOK_NAME, gradebook_id(path, folders))
         try:
             report = grade_submission(
-                path, catalogue, options, folders[path], slot=slot, on_result=advance, gradebook=book
+                path,
+                catalogue,
+                options,
+                folders[path],
+                slot=slot,
+                on_result=advance,
+                gradebook=book,
+                placement=place(slot, jobs, options.device, gpus, available_cores),
+                workers_at_once=max(1, available_cores // jobs),
             )
         finally:
             slots.put(slot)
@@ -240,9 +332,30 @@ def grade_batch(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         reports = list(pool.map(one, paths))
-    class_page()  # also when every submission was resumed
+    if all(report.previous is not None for report in reports):
+        class_page()  # written after every graded submission; here only when each was resumed
     bar.close()
     return reports
+
+
+def checks_per_submission(catalogue: dict[str, Task], options: GradeOptions) -> int:
+    """The automatic checks one submission has: what a progress bar counts."""
+    tasks = [catalogue[task_id] for task_id in (options.tasks or catalogue)]
+    return sum(check.kind != "manual" for task in tasks for check in task.checks)
+
+
+def rewrite_class_page(out_dir: Path) -> None:
+    """Write `out_dir/index.html` again; a page that cannot be written is a warning, never a failed grade."""
+    try:
+        write_class_page(out_dir)
+    except Exception as error:  # noqa: BLE001 - the class page never fails or changes a grade
+        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line, beside the bar
+        tqdm.write(f"warning: class page {out_dir / 'index.html'} not written: {reason}", file=sys.stderr)
+
+
+def gradebook_id(path: Path, folders: dict[Path, Path]) -> str:
+    """A submission's id in the gradebook: its folder's name in a batch, its own name when graded alone."""
+    return folders[path].name if len(folders) > 1 else submission_name(path)
 
 
 def submission_name(path: Path) -> str:

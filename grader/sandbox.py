@@ -249,17 +249,21 @@ ISOLATION = {
 }
 
 
-def _worker_environment() -> dict[str, str]:
-    """A scrubbed environment: nothing of the grader's (no tokens, no GAN_* settings) reaches student code."""
-    return {
+def _worker_environment(threads: int = WORKER_THREADS, gpu: str | None = None) -> dict[str, str]:
+    """A scrubbed environment: nothing of the grader's (no tokens, no GAN_* settings) reaches student code; with
+    `gpu`, that GPU is the only one CUDA shows the worker."""
+    environment = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": str(WORKER_THREADS),
-        "MKL_NUM_THREADS": str(WORKER_THREADS),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
     }
+    if gpu is not None:
+        environment["CUDA_VISIBLE_DEVICES"] = gpu
+    return environment
 
 
 def uid_lock_dir() -> Path:
@@ -309,6 +313,8 @@ class Worker:
         limits: Limits = Limits(),
         device: str = "cpu",
         sandbox: str = "auto",
+        gpu: str | None = None,
+        threads: int = WORKER_THREADS,
     ) -> None:
         self.submission = submission
         self.inputs = inputs
@@ -316,6 +322,8 @@ class Worker:
         self.uid = FIRST_WORKER_UID + self._uid_lock[0]
         self.limits = limits
         self.device = device
+        self.gpu = gpu
+        self.threads = threads
         self.sandbox = choose_sandbox(sandbox)
         self.isolated = self.sandbox == "bubblewrap"  # the worker sees the sandbox's paths, not the host's
         self._process: subprocess.Popen[bytes] | None = None
@@ -428,7 +436,7 @@ class Worker:
         replies_read, replies_write = os.pipe()
         try:
             home = self._home()
-            environment = _worker_environment()
+            environment = _worker_environment(self.threads, self.gpu)
             if home is not None:
                 environment.update(HOME=str(home), TMPDIR=str(home))
             self._process = subprocess.Popen(
@@ -470,15 +478,19 @@ class Worker:
             self._replies = None
 
     def _processes_of_uid(self) -> dict[int, int]:
-        """pid → parent pid of every process running as the worker's uid."""
+        """pid → parent pid of every process running as the worker's uid (a /proc/<pid> folder belongs to its
+        process's uid, so only the worker's own have their status read: this runs after every request)."""
         found = {}
-        for status in Path("/proc").glob("[0-9]*/status"):
+        for entry in os.scandir("/proc"):
             try:
-                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-            except (OSError, ValueError):
+                if not entry.name.isdigit() or entry.stat().st_uid != self.uid:
+                    continue
+                status = Path(entry.path, "status").read_text()
+            except OSError:
                 continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
             if fields.get("Uid", "").split()[:1] == [str(self.uid)]:
-                found[int(status.parent.name)] = int(fields.get("PPid", "0"))
+                found[int(entry.name)] = int(fields.get("PPid", "0"))
         return found
 
     def _kill(self, pids: list[int]) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from gankit.data import DataSources
 from grader.sandbox import GRADER_SECRETS, python_roots
+from tests.slurm_cluster import ClusterUnavailable, SlurmCluster, one_node_cluster
 
 
 @pytest.fixture
@@ -55,3 +56,15 @@ def passable_tmp(tmp_path: Path) -> Path:
     """`tmp_path`, passable (not listable) by other users, as grade.py makes its own scratch folder."""
     tmp_path.chmod(0o711)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SlurmCluster]:
+    """A one-node SLURM cluster on localhost for the whole session (tests/slurm_cluster.py), stopped at its end;
+    skipped where SLURM or munge is missing or the suite does not run as root. A test points its clients at it
+    with `monkeypatch.setenv` of each of `slurm_cluster.env`."""
+    try:
+        with one_node_cluster(tmp_path_factory.mktemp("slurm")) as cluster:
+            yield cluster
+    except ClusterUnavailable as reason:
+        pytest.skip(str(reason))

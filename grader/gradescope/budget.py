@@ -3,17 +3,16 @@
 thresholds are calibrated for them), so the budget cannot shrink a stage: it decides whether the training
 stages run at all, and says how long and how large the grade is expected to be.
 
-The figures come from `measured.toml`, written by `python bench/gradescope_run.py --write` from a real run of
+The figures come from `grader/measured.toml`, written by `python bench/gradescope_run.py --write` from a real run of
 the bundle's run_autograder; below one vCPU the time is scaled up in proportion (the worker trains on one
 thread, so more than one vCPU does not make it faster)."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
-MEASURED_PATH = Path(__file__).with_name("measured.toml")
+from grader.measured import Measured
+
 TIME_MARGIN = 0.7  # the expected run time may use at most this share of the timeout
 MEMORY_MARGIN = 0.8  # and the measured peak memory at most this share of the machine's memory
 
@@ -33,29 +32,6 @@ class Machine:
     def __post_init__(self) -> None:
         if not (0 < self.vcpus <= 64 and 0 < self.memory_gb <= 512 and 0 < self.timeout_minutes <= 600):
             raise BudgetError(f"an impossible machine: {self}")
-
-
-@dataclass(frozen=True)
-class Measured:
-    """One grade's figures on the machine they were measured on (seconds per task and phase, peak memory)."""
-
-    machine: str
-    start_seconds: float
-    static_seconds: dict[str, float]
-    training_seconds: dict[str, float]
-    peak_memory_mb: dict[str, float]  # "static", "training": the whole process tree's peak RSS
-
-    @classmethod
-    def load(cls, path: Path = MEASURED_PATH) -> Measured:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        tasks = data["tasks"]
-        return cls(
-            machine=data["machine"],
-            start_seconds=float(data["start_seconds"]),
-            static_seconds={task: float(figures["static_seconds"]) for task, figures in tasks.items()},
-            training_seconds={task: float(figures.get("training_seconds", 0.0)) for task, figures in tasks.items()},
-            peak_memory_mb={phase: float(mb) for phase, mb in data["peak_memory_mb"].items()},
-        )
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from gankit.catalogue import TASKS_DIR, Task
 from gankit.data import DATASETS, portable_files
 from grader.checks import load_all
 from grader.gradescope.autograder import CONFIG_NAME
-from grader.gradescope.budget import Machine, Measured, Plan, plan
+from grader.gradescope.budget import Machine, Plan, plan
 from grader.gradescope.results import Visibility
+from grader.measured import Measured
 
 PROJECT_DIR = TASKS_DIR.parent
 SCRIPTS_DIR = Path(__file__).with_name("scripts")

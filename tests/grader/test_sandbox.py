@@ -74,6 +74,7 @@ ALLOWED_ENVIRONMENT = {
     "MKL_NUM_THREADS",
     "PWD",  # bubblewrap's --chdir /tmp sets it
     "TMPDIR",  # the unprivileged uid's own folder, without bubblewrap
+    "CUDA_VISIBLE_DEVICES",  # a GPU worker's own GPU (grader.placement)
 }
 
 
@@ -163,6 +164,20 @@ def test_torch_computes_on_one_thread_whatever_the_machine(worker: Worker) -> No
     """Another thread count rounds float sums differently: a batch would then change a training grade."""
     worker.load_student()
     assert call(worker, "torch_threads")["output"]["value"] == WORKER_THREADS == 1
+
+
+def test_a_placed_worker_sees_its_own_gpu_and_thread_count(passable_tmp: Path, sandbox: str) -> None:
+    """What `grader.placement` gives a GPU worker reaches its process: CUDA shows it only its GPU, and torch
+    computes on the threads it was given (asked with device cpu: no GPU is needed to see the setting)."""
+    placed = Worker(passable_tmp / "submission", sandbox=sandbox, gpu="3", threads=2)
+    try:
+        where = placed.submission_path(placed.stage({"student.py": STUDENT})["student.py"])
+        placed.call("load", timeout=60, module="student", path=where, names=["double"])
+        environment = json.loads(call(placed, "environment")["output"]["array"].tobytes())
+        assert environment["CUDA_VISIBLE_DEVICES"] == "3"
+        assert call(placed, "torch_threads")["output"]["value"] == 2
+    finally:
+        placed.cleanup()
 
 
 def test_the_process_limit_holds_under_the_workers_own_uid(passable_tmp: Path, sandbox: str) -> None:

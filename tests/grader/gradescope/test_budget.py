@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from gankit.catalogue import load_catalogue
-from grader.gradescope.budget import TIME_MARGIN, BudgetError, Machine, Measured, plan
+from grader.gradescope.budget import TIME_MARGIN, BudgetError, Machine, plan
+from grader.measured import Measured
 
 MEASURED = Measured(
     machine="test",
