@@ -24,7 +24,7 @@ if [ "$DRY" = 1 ]; then
   GRADE_ONE=(--no-train --tasks optimal_d)
   CALIBRATE=(--tasks cdcgan --seeds 1 --broken-seeds 1 --variants reference --steps 3 --jobs 1)
   THROUGHPUT=(--no-train --tasks optimal_d)
-  KS=(1 2)
+  KS=(2)
   DATA_PATH=(--steps 5 --batch-size 16)
 else
   DEVICE=cuda

@@ -320,9 +320,10 @@ def grade_parser() -> argparse.ArgumentParser:
     )
     cluster = parser.add_argument_group(
         "shards on an executor (submitit)",
-        "--executor slurm submits the batch as one SLURM job array of --shards shards, each grading into the shared "
-        "--out (a file system every node sees); --executor local runs the same shards as processes here. This "
-        "process follows them, fills the gradebook and the class page, and resubmits a failed shard.",
+        "--executor slurm submits the batch as one SLURM job array of --shards shards, each\n"
+        "grading into the shared --out (a file system every node sees); --executor local runs\n"
+        "the same shards as processes here. This process follows them, fills the gradebook\n"
+        "and the class page, and resubmits a failed shard.",
     )
     cluster.add_argument(
         "--executor",
