@@ -28,7 +28,7 @@ from grader.placement import CPU_PLACEMENT, Placement, cores, place, visible_gpu
 from grader.report import write_outputs
 from grader.results import CheckResult, GradeOptions, GradeReport
 from grader.run_checks import TaskRunner
-from grader.sandbox import WORKER_THREADS, Limits, Worker
+from grader.sandbox import ISOLATION, WORKER_THREADS, Limits, Worker, choose_sandbox
 from grader.submission import DOCUMENTS_DIR, RefusedSubmission, Submission, document_names, load_submission
 
 
@@ -125,15 +125,14 @@ def grade_submission(
             report.results.append(result)
         save()
 
-    def run_group(index: int, group: list[str]) -> tuple[str, str]:
+    def run_group(index: int, group: list[str]) -> str:
         work = {task_id: graded.get(task_id, []) for task_id in group}
         return _grade_group(work, tasks, submission, options, slot * WORKER_GROUPS + index, placement, started, add)
 
+    report.isolation = ISOLATION[choose_sandbox(options.sandbox)]  # every group's worker gets this one
     groups = worker_groups(tasks, options)
     with ThreadPoolExecutor(max_workers=max(1, min(workers_at_once, len(groups)))) as pool:
-        ran = list(pool.map(run_group, range(len(groups)), groups))
-    report.isolation = ran[0][0] if ran else ""
-    report.output_tail = "".join(tail for _, tail in ran)
+        report.output_tail = "".join(pool.map(run_group, range(len(groups)), groups))
     report.complete = True
     save()
     return report
@@ -178,9 +177,8 @@ def _grade_group(
     placement: Placement,
     started: float,
     add: Callable[[CheckResult], None],
-) -> tuple[str, str]:
-    """Run `work` ({task id: its checks to grade}) in one fresh worker; (the isolation that held, the worker's
-    output tail)."""
+) -> str:
+    """Run `work` ({task id: its checks to grade}) in one fresh worker; the worker's output tail."""
     private = Path(tempfile.mkdtemp(prefix="gan-grade-"))
     os.chmod(private, 0o711)  # a worker under its own uid (no bubblewrap) passes through to submission/, inputs/
     try:
@@ -209,7 +207,7 @@ def _grade_group(
                         add(CheckResult(task_id, check, "failed", 0.0, "time budget of the submission exhausted"))
                         continue
                     add(runner.run(check, seconds=min(runner.time_limit(check, options.check_seconds), left)))
-            return worker.isolation, worker.output_tail()
+            return worker.output_tail()
     finally:
         shutil.rmtree(private, ignore_errors=True)
 
