@@ -6,6 +6,7 @@ the original stdout; fd 1 then points at stderr, so the student's `print` cannot
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -21,6 +22,7 @@ def main() -> None:
     requests = sys.stdin.buffer
     WORKER.configure(device=sys.argv[1], inputs=sys.argv[2] or None)
     probes.load_all()
+    gc.freeze()  # torch and the probes stay for the worker's life: no collection walks them again
     while True:
         message = wire.read_message(requests)
         if message is None:
