@@ -10,7 +10,7 @@ import ast
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -138,6 +138,12 @@ class Task:
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     @property
+    def checkpoint_file(self) -> str | None:
+        """The trained generator's weights a submission hands in (`<task>.pt`, a state_dict), for a task with a
+        `trained_model` check; None for the others."""
+        return f"{self.id}.pt" if any(check.kind == "trained_model" for check in self.checks) else None
+
+    @property
     def total_points(self) -> float:
         return sum(check.points for check in self.checks)
 
@@ -247,6 +253,9 @@ def load_task(folder: Path | str) -> Task:
             raise fail("training.d_steps", "is 1 when train_step takes one real batch")
     if (raw["dataset"] == "none") != (raw["image_size"] == 0):
         raise fail("image_size", "is 0 exactly when dataset is 'none'")
+    for check in raw["checks"]:
+        if check["kind"] == "trained_model":
+            _check_trained_model(check, roles, fail)
     _check_manual_points(folder, raw, fail)
 
     budgets = raw.get("budgets")
@@ -278,6 +287,18 @@ def read_training(raw: dict[str, Any]) -> Training:
         d_steps=int(raw.get("d_steps", 1)),
         kwargs=MappingProxyType(dict(raw.get("kwargs", {}))),
     )
+
+
+def _check_trained_model(check: dict[str, Any], roles: list[str], fail: Callable[[str, str], TaskSchemaError]) -> None:
+    """A trained_model check loads into the name playing `generator` and scores its figures against thresholds."""
+    if "generator" not in roles:
+        raise fail("names", f"check {check['id']!r} (trained_model) needs a name in the role generator")
+    quality = check.get("params", {}).get("quality")
+    if not isinstance(quality, dict) or not quality:
+        raise fail("checks", f"{check['id']}: params.quality, the thresholds of each figure scored, is required")
+    for figure, band in quality.items():
+        if not (isinstance(band, dict) and {"zero", "full"} <= set(band)):
+            raise fail("checks", f"{check['id']}: params.quality.{figure} needs zero and full")
 
 
 def _check_manual_points(folder: Path, raw: dict[str, Any], fail: Any) -> None:

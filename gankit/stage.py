@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from gankit.catalogue import Task, Training
 
 STAGE_MARKER = "<!-- the training stage: written here from task.toml -->"
-PER_CLASS = 100  # samples per class the stage scores
+PER_CLASS = 100  # samples per class the stage (and the trained_model check) scores
+CHECKPOINT_LIMIT_MB = 16  # a handed-in generator's largest file; the statements' default sizes take 3–5 MB
 
 FIGURES = {
     "conditional_accuracy": "the share of samples the classifier calls the class asked for, mean over classes",
@@ -79,7 +80,7 @@ def describe(task: Task) -> str:
         if "conditional_accuracy" in task.quality
         else ""
     )
-    return "\n".join(
+    stage = "\n".join(
         [
             "## The training stage",
             "",
@@ -103,5 +104,48 @@ def describe(task: Task) -> str:
             f"CPU seconds in all ({_number(cuda.cpu_seconds)} on a GPU), several times what networks of the size "
             "above need. It counts the CPU time your code uses, not the clock, so a busy machine does not count "
             "against you.",
+        ]
+    )
+    trained = describe_trained(task)
+    return stage if trained is None else f"{stage}\n\n{trained}"
+
+
+def describe_trained(task: Task) -> str | None:
+    """The markdown section `## Your trained generator` for a task with a `trained_model` check, else None."""
+    check = next((check for check in task.checks if check.kind == "trained_model"), None)
+    if check is None or task.checkpoint_file is None:
+        return None
+    name, generator = task.checkpoint_file, task.playing("generator").name
+    generate = task.with_role("generate")
+    through = f"your `{generate.name}`" if generate else f"`{generator}` in eval mode"
+    samples = f"{PER_CLASS} samples of each class" if task.conditional else f"{PER_CLASS * 10} samples"
+    quality = check.params["quality"]
+    rows = [
+        f"| `{figure}` | {FIGURES[figure]} | {_number(t['zero'])} | {_number(t['full'])} |"
+        for figure, t in quality.items()
+    ]
+    product = ", times the `conditional_accuracy` fraction" if "conditional_accuracy" in quality else ""
+    return "\n".join(
+        [
+            "## Your trained generator",
+            "",
+            f"- **What to hand in:** `{name}`, the state_dict of the `{generator}` you trained, saved with "
+            f'`torch.save(G.state_dict(), "{name}")` (the training cell below does it), in your zip beside '
+            f"`{task.student_file}`; at most {CHECKPOINT_LIMIT_MB} MB. Train it as long as you like: this check "
+            "scores the model you hand in, the training stage above scores your code.",
+            f"- **What is scored:** the grader builds your `{generator}()` with its default arguments, loads the "
+            "file into it (`torch.load(..., weights_only=True)`, then `load_state_dict(strict=True)`), and draws "
+            f"{samples} through {through}, scored by the frozen {TITLES[task.dataset]} classifier with the "
+            f"figures of the training stage: each earns a share of the points between its two thresholds, and the "
+            f"check scores their mean{product}.",
+            "",
+            "| figure | what it measures | no points at | full points at |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            f"- **When it earns nothing:** no `{name}` in the submission (not submitted), a file over "
+            f"{CHECKPOINT_LIMIT_MB} MB, one that holds more than tensors (a pickled network or other objects: "
+            f"`weights_only` refuses them), keys or shapes that do not match your `{generator}()` built with its "
+            "defaults, or NaN weights. Each costs this check only, with a message saying which.",
         ]
     )

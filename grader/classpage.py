@@ -35,7 +35,8 @@ from grader.gradebook import GRADEBOOK_NAME, answers, connect, submission_folder
 from grader.report import _templates
 
 PAGE_NAME = "index.html"
-# The figures of the training_quality checks the page plots across the class, with what reads as better.
+# The figures of the training_quality and trained_model checks the page plots across the class, with what
+# reads as better.
 TRAINING_FIGURES = {
     "conditional_accuracy": "conditional accuracy (higher is better)",
     "fid_ratio": "FID ratio (lower is better)",
@@ -91,7 +92,7 @@ class ClassSummary:
     maximum: dict[str, float] = field(default_factory=dict)  # automatic, manual, total
     checks: list[CheckSummary] = field(default_factory=list)  # the checks that fail most first
     questions: list[QuestionProgress] = field(default_factory=list)
-    # figure -> task -> [(submission, value)], from the training_quality tests of the results.json files
+    # figure -> task/check -> [(submission, value)], from the tests of the results.json files that carry figures
     training: dict[str, dict[str, list[tuple[str, float]]]] = field(default_factory=dict)
 
     @property
@@ -174,10 +175,12 @@ def _read_training_figures(path: Path, submission: str, into: dict[str, dict[str
         extra = test.get("extra_data") if isinstance(test, dict) else None
         if not isinstance(extra, dict) or not any(figure in extra for figure in TRAINING_FIGURES):
             continue
+        # one strip per check: a task's brief training and its handed-in checkpoint are scored on the same figures
+        series = f"{extra.get('task', '?')}/{extra.get('check', '?')}"
         for figure in TRAINING_FIGURES:
             value = extra.get(figure)
             if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                into.setdefault(figure, {}).setdefault(str(extra.get("task", "?")), []).append((submission, value))
+                into.setdefault(figure, {}).setdefault(series, []).append((submission, value))
 
 
 # --- figures ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from pathlib import Path
 from gankit.catalogue import TaskSchemaError, load_catalogue
 from gankit.data import DATASETS, DataNotFoundError, locate
 from gankit.device import DEVICE_CHOICES, describe_device, resolve_device
+from gankit.stage import CHECKPOINT_LIMIT_MB
 from grader.grade import grade_batch
 from grader.gradebook import GRADEBOOK_NAME, GradebookError, write_csv
 from grader.gradebook import as_json as gradebook_json
@@ -94,6 +95,13 @@ def pack_folder(folder: Path, out: Path) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"packed {len(names)} files into {out}: {', '.join(names)}")
+    for name in names:
+        if name.endswith(".pt") and (folder / name).stat().st_size > CHECKPOINT_LIMIT_MB * 1024**2:
+            print(
+                f"warning: {name} is over the grader's limit of {CHECKPOINT_LIMIT_MB} MB, so its trained_model check "
+                "will earn nothing: save the generator's state_dict alone",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -274,7 +282,8 @@ def tools(argv: list[str]) -> None:
 
 GRADE_HELP = """\
 Grade GAN assignment submissions. Each SUBMISSION is a .zip, a folder, a .py or an .ipynb; the files are
-mapped to tasks by name (cdcgan.py, cdcgan.ipynb, ...) or by the task id in a notebook's metadata.
+mapped to tasks by name (cdcgan.py, cdcgan.ipynb, ...) or by the task id in a notebook's metadata; a trained
+generator's state_dict, <task>.pt (cdcgan.pt, ...), is scored by the trained_model check of a task that has one.
 
 Student code runs in a sandboxed worker process (bubblewrap: no network, only the submission visible, an
 unprivileged uid, CPU/memory/process limits); the grader scores only values it validated itself.

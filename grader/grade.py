@@ -32,10 +32,17 @@ from grader.sandbox import ISOLATION, WORKER_THREADS, Limits, Worker, choose_san
 from grader.submission import DOCUMENTS_DIR, RefusedSubmission, Submission, document_names, load_submission
 
 
-def _stage(sources: dict[str, str], tasks: dict[str, Task], worker: Worker) -> dict[str, Path]:
-    """Stage each task's source under its student file name; {task id: its path on the host}."""
-    paths = worker.stage({tasks[task_id].student_file: source for task_id, source in sources.items()})
-    return {task_id: paths[tasks[task_id].student_file] for task_id in sources}
+def _stage(
+    sources: dict[str, str], checkpoints: dict[str, bytes], tasks: dict[str, Task], worker: Worker
+) -> tuple[dict[str, Path], dict[str, Path]]:
+    """Stage each task's source under its student file name and its checkpoint under its checkpoint name;
+    ({task id: its source's path on the host}, {task id: its checkpoint's})."""
+    files: dict[str, str | bytes] = {tasks[task_id].student_file: source for task_id, source in sources.items()}
+    names = {task_id: tasks[task_id].checkpoint_file for task_id in checkpoints}
+    files |= {name: checkpoints[task_id] for task_id, name in names.items() if name}
+    paths = worker.stage(files)
+    staged = {task_id: paths[tasks[task_id].student_file] for task_id in sources}
+    return staged, {task_id: paths[name] for task_id, name in names.items() if name}
 
 
 def write_documents(documents: dict[str, bytes], out_dir: Path) -> list[str]:
@@ -197,10 +204,19 @@ def _grade_group(
             threads=placement.threads,
         ) as worker:
             own = {task_id: source for task_id, source in submission.sources.items() if task_id in work}
-            staged = _stage(own, tasks, worker)
+            weights = {task_id: data for task_id, data in submission.checkpoints.items() if task_id in work}
+            staged, checkpoints = _stage(own, weights, tasks, worker)
             for task_id, checks in work.items():
                 task = tasks[task_id]
-                runner = TaskRunner(task, worker, staged.get(task_id), inputs, seed=options.seed, device=options.device)
+                runner = TaskRunner(
+                    task,
+                    worker,
+                    staged.get(task_id),
+                    inputs,
+                    seed=options.seed,
+                    device=options.device,
+                    checkpoint=checkpoints.get(task_id),
+                )
                 for check in checks:
                     left = options.submission_seconds - (time.monotonic() - started)
                     if left <= 1:

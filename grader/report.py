@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from grader.results import GradeReport
+from grader.results import SAMPLE_GRID, GradeReport
 
 MESSAGE_CHARS = 600
 COMMENT_CHARS = 2000  # a grader's comment on a written answer: room for a paragraph or two of feedback
@@ -149,6 +149,13 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def task_figures(results: list[Any]) -> list[tuple[str, str]]:
+    """A task's figures as (title, data URI): its sample grids first (brief training's, then the checkpoint's,
+    side by side on the page), then the rest in check order."""
+    figures = [item for result in results for item in result.images.items()]
+    return sorted(figures, key=lambda item: not item[0].endswith(SAMPLE_GRID))
+
+
 def write_outputs(report: GradeReport, out_dir: Path) -> None:
     """results.json, report.html and the sidecar report-data.json into `out_dir`, each replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -159,10 +166,12 @@ def write_outputs(report: GradeReport, out_dir: Path) -> None:
     by_task: dict[str, list[Any]] = {}
     for result in report.results:
         by_task.setdefault(result.task, []).append(result)
+    figures = {task: task_figures(results) for task, results in by_task.items()}
     html = _templates.get_template("report.html.j2").render(
         report=report,
         headline=headline(report),
         by_task=by_task,
+        figures=figures,
         output_tail=_truncate(report.output_tail, 2000),
         generated=generated,
         truncate=_truncate,

@@ -15,6 +15,10 @@ from typing import Any
 
 from gankit.catalogue import Check
 
+# The title ending of a figure of samples, one class per row: the report puts every such grid of a task first, side
+# by side, so a TA sees the brief training's samples beside those of the student's own checkpoint.
+SAMPLE_GRID = "samples, one class per row"
+
 
 @dataclass(frozen=True)
 class GradeOptions:

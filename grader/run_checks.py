@@ -33,10 +33,12 @@ class TaskRunner:
         *,
         seed: int = 0,
         device: str = "cpu",
+        checkpoint: Path | None = None,
     ) -> None:
         self.task = task
         self.worker = worker
         self.source = source
+        self.checkpoint = checkpoint  # the submitted `<task>.pt` on the host, if any
         self.inputs_dir = inputs_dir
         self.seed = seed
         self.device = device
@@ -111,6 +113,7 @@ class TaskRunner:
             seed=self.seed,
             device=self.device,
             prepare=self.prepare,
+            checkpoint=self.checkpoint,
         )
         try:
             return self.checks[check.kind].run(context)

@@ -335,15 +335,18 @@ class Worker:
 
     # ---- the submission and inputs folders, as the host and the worker see them -------------------------------
 
-    def stage(self, files: dict[str, str]) -> dict[str, Path]:
-        """Write {file name: source} into the submission folder, readable by the worker's unprivileged uid;
-        returns {file name: host path}."""
+    def stage(self, files: dict[str, str | bytes]) -> dict[str, Path]:
+        """Write {file name: source text, or bytes (a checkpoint)} into the submission folder, readable by the
+        worker's unprivileged uid; returns {file name: host path}."""
         self.submission.mkdir(mode=0o755, parents=True, exist_ok=True)
         os.chmod(self.submission, 0o755)
         staged = {}
-        for name, source in files.items():
+        for name, content in files.items():
             path = self.submission / name
-            path.write_text(source, encoding="utf-8")
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
             os.chmod(path, 0o644)
             staged[name] = path
         return staged

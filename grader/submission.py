@@ -5,6 +5,9 @@ A zip is checked before anything is extracted: no absolute paths, no `..`, no li
 `MAX_FILES` entries, each entry and the whole bounded in uncompressed size and in compression ratio (zip
 bombs). Sizes are measured while reading, not taken from the headers, which a forged archive can lie in.
 A refused archive gets one clear reason; the grade then is 0 with that reason, and a batch goes on.
+A checkpoint (`.pt`) is read up to one byte past `MAX_CHECKPOINT_BYTES` and no further, so a file over that limit
+costs its `trained_model` check only (that check says so), never the whole submission; weights compress well,
+so the ratio rule does not apply to it.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from gankit.catalogue import Task
+from gankit.stage import CHECKPOINT_LIMIT_MB
 from grader.authoring.notebook import ANSWER_TAG, METADATA_KEY, SKIP_TAG
 
 MAX_FILES = 200
 MAX_FILE_BYTES = 20 * 1024**2
 MAX_TOTAL_BYTES = 60 * 1024**2
 MAX_RATIO = 200  # uncompressed / compressed; source files compress ~5×, bombs ~1000×
+MAX_CHECKPOINT_BYTES = CHECKPOINT_LIMIT_MB * 1024**2
+CHECKPOINT_SUFFIX = ".pt"
 IGNORED_PARTS = ("__MACOSX", ".DS_Store", "__pycache__", ".ipynb_checkpoints")
 MAX_DOCUMENTS = 5  # report PDFs kept for the graders; more is litter (old drafts, papers), not a report
 PDF_MAGIC = b"%PDF-"
@@ -47,6 +53,8 @@ class Submission:
     origins: dict[str, str] = field(default_factory=dict)  # task id → the file it came from
     answers: dict[str, dict[str, str]] = field(default_factory=dict)  # task id → question id → answer
     documents: dict[str, bytes] = field(default_factory=dict)  # path in the submission → a PDF's bytes
+    # task id → its checkpoint's bytes, cut one byte past MAX_CHECKPOINT_BYTES (so "too large" is still known)
+    checkpoints: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the grader noticed while reading (for the report)
 
 
@@ -91,8 +99,15 @@ def read_zip(path: Path) -> dict[str, bytes]:
     return files
 
 
+def _is_checkpoint(name: str) -> bool:
+    return name.lower().endswith(CHECKPOINT_SUFFIX)
+
+
 def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far: int) -> bytes:
-    """One entry's bytes, stopping as soon as a size or ratio limit is passed (the headers may lie)."""
+    """One entry's bytes, stopping as soon as a size or ratio limit is passed (the headers may lie); a checkpoint
+    is cut one byte past its own limit instead."""
+    if _is_checkpoint(info.filename):
+        return _read_checkpoint(archive, info, total_so_far)
     limit = min(MAX_FILE_BYTES, MAX_TOTAL_BYTES - total_so_far)
     chunks, size = [], 0
     try:
@@ -115,6 +130,20 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far:
     return b"".join(chunks)
 
 
+def _read_checkpoint(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far: int) -> bytes:
+    """A checkpoint entry's first MAX_CHECKPOINT_BYTES + 1 bytes at most: past that it is too large, however large."""
+    wanted = MAX_CHECKPOINT_BYTES + 1
+    if wanted > MAX_TOTAL_BYTES - total_so_far:
+        raise RefusedSubmission(
+            f"the zip entry {info.filename!r} makes the submission larger than {MAX_TOTAL_BYTES // 1024**2} MB"
+        )
+    try:
+        with archive.open(info) as member:
+            return member.read(wanted)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise RefusedSubmission(f"the zip entry {info.filename!r} is corrupt ({error})") from None
+
+
 def read_folder(folder: Path) -> dict[str, bytes]:
     """The regular files of a folder (links are not followed), with the same limits as a zip."""
     files: dict[str, bytes] = {}
@@ -125,11 +154,15 @@ def read_folder(folder: Path) -> dict[str, bytes]:
             continue
         if len(files) >= MAX_FILES:
             raise RefusedSubmission(f"the folder holds more than {MAX_FILES} files")
-        size = path.stat().st_size
+        data = None
+        if _is_checkpoint(relative):  # cut one byte past its limit, as in a zip
+            with open(path, "rb") as file:
+                data = file.read(MAX_CHECKPOINT_BYTES + 1)
+        size = path.stat().st_size if data is None else len(data)
         total += size
         if size > MAX_FILE_BYTES or total > MAX_TOTAL_BYTES:
             raise RefusedSubmission(f"{relative} makes the submission larger than {MAX_TOTAL_BYTES // 1024**2} MB")
-        files[relative] = path.read_bytes()
+        files[relative] = path.read_bytes() if data is None else data
     return files
 
 
@@ -219,6 +252,20 @@ def _read_documents(files: dict[str, bytes], submission: Submission) -> None:
         )
 
 
+def _read_checkpoint_file(
+    name: str, base: str, data: bytes, by_checkpoint: dict[str, str], submission: Submission
+) -> None:
+    """Keep `<task>.pt` for its task's trained_model check; say what happened to any other `.pt` file."""
+    task_id = by_checkpoint.get(base)
+    if task_id is None:
+        expected = ", ".join(sorted(by_checkpoint)) or "none"
+        submission.notes.append(f"{name}: not the checkpoint of any task graded here ({expected}); not used")
+    elif task_id in submission.checkpoints:
+        submission.notes.append(f"{name}: a second {base}; the first one found is used")
+    else:
+        submission.checkpoints[task_id] = data
+
+
 def load_submission(path: Path, tasks: dict[str, Task]) -> Submission:
     """Read `path` (zip, folder, .py or .ipynb) and map its files to tasks. RefusedSubmission if it cannot."""
     if not path.exists():
@@ -236,9 +283,13 @@ def load_submission(path: Path, tasks: dict[str, Task]) -> Submission:
     files = _strip_common_folder(files)
     submission = Submission(name=path.stem if path.is_file() else path.name)
     by_student_file = {task.student_file: task.id for task in tasks.values()}
+    by_checkpoint = {task.checkpoint_file: task.id for task in tasks.values() if task.checkpoint_file}
     notebooks = []
     for name, data in sorted(files.items()):
         base = PurePosixPath(name).name
+        if _is_checkpoint(base):
+            _read_checkpoint_file(name, base, data, by_checkpoint, submission)
+            continue
         if base.endswith(".py") and base in by_student_file:
             task_id = by_student_file[base]
             if task_id in submission.sources:

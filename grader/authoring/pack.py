@@ -13,9 +13,11 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
 def task_file_names(tasks_dir: Path = TASKS_DIR) -> list[str]:
-    """Every name a submission may hold: each task's student file and its notebook."""
+    """Every name a submission may hold: each task's student file, its notebook and its checkpoint (a trained
+    generator's `<task>.pt`, for the tasks that grade one)."""
     tasks = load_catalogue(tasks_dir).values()
-    return sorted([task.student_file for task in tasks] + [f"{task.id}.ipynb" for task in tasks])
+    checkpoints = [task.checkpoint_file for task in tasks if task.checkpoint_file]
+    return sorted([task.student_file for task in tasks] + [f"{task.id}.ipynb" for task in tasks] + checkpoints)
 
 
 def write_zip(files: dict[str, bytes], out: Path) -> None:

@@ -126,6 +126,7 @@ class CheckContext:
     seed: int = 0
     device: str = "cpu"
     prepare: Callable[[], None] = lambda: None
+    checkpoint: Path | None = None  # the submitted `<task>.pt` on the host (`Worker.submission_path` for the worker)
 
     @property
     def params(self) -> dict[str, Any]:

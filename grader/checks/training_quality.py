@@ -49,6 +49,7 @@ from gankit.stage import PER_CLASS
 from gankit.training import GanSpec
 from grader import validate
 from grader.checks import CheckContext, Outcome, check_kind, threshold_fraction
+from grader.results import SAMPLE_GRID
 
 REFERENCE_TEST_IMAGES = 2000
 RANGE_TOLERANCE = 1e-3
@@ -124,7 +125,14 @@ def sample_scores(samples: np.ndarray, conditional: bool, stats: dict[str, Any])
     }
 
 
-def _data_uri(path: Path) -> str:
+def sample_grid(task: Task, unit: np.ndarray, path: Path, title: str) -> Path:
+    """The first 10 of each class's samples (10·PER_CLASS, H, W) in [0, 1], class-major, one class per row."""
+    grid = unit.reshape(NUM_CLASSES, PER_CLASS, *unit.shape[1:])[:, :10].reshape(-1, *unit.shape[1:])
+    row_labels = class_names(task.dataset) if task.conditional else None
+    return plot_sample_grid(grid, path, title, 10, row_labels)
+
+
+def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
@@ -139,9 +147,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
     pictures: dict[str, Path] = {}
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder)
-        grid = unit.reshape(NUM_CLASSES, PER_CLASS, *unit.shape[1:])[:, :10].reshape(-1, *unit.shape[1:])
-        row_labels = names if ctx.task.conditional else None
-        pictures["samples, one class per row"] = plot_sample_grid(grid, out / "grid.png", "Samples", 10, row_labels)
+        pictures[SAMPLE_GRID] = sample_grid(ctx.task, unit, out / "grid.png", "Samples")
         if rows and {"loss_D", "loss_G"} <= set(history):
             pictures["losses"] = plot_losses(rows, out / "losses.png", "Losses", critic=critic, x="step")
         if rows and {"d_acc_real", "d_acc_fake"} <= set(history):
@@ -165,7 +171,7 @@ def figures(ctx: CheckContext, result: dict[str, Any], samples: np.ndarray, scor
             pictures["accuracy per class"] = plot_per_class_accuracy(
                 np.nan_to_num(scores["per_class_accuracy"]), out / "per_class.png", class_names=names, threshold=full
             )
-        return {title: _data_uri(path) for title, path in pictures.items()}
+        return {title: data_uri(path) for title, path in pictures.items()}
 
 
 @check_kind("training_quality", trains=True, time_limit=wall_limit, timeout_message=wall_limit_message)
@@ -203,7 +209,7 @@ def training_quality(ctx: CheckContext) -> Outcome:
     if steps < budget.steps:  # the CPU-seconds safety net, the one other way the stage ends early
         return Outcome(0.0, cut_short_message(seconds, steps, budget), images_out, details)
     fraction, fractions = quality_fraction(scores, ctx.task.quality)
-    message = quality_message(scores, fractions, ctx.task.quality, steps)
+    message = quality_message(scores, fractions, ctx.task.quality, f"after {steps} steps")
     if outside > 0:
         message += f"; {outside:.0%} of pixels were outside [-1, 1]: end the Generator with tanh"
     return Outcome(fraction, message, images_out, details)
@@ -232,11 +238,12 @@ NEAR_CHANCE_ACCURACY = 0.15
 
 
 def quality_message(
-    scores: dict[str, Any], fractions: dict[str, float], quality: dict[str, dict[str, float]], steps: int
+    scores: dict[str, Any], fractions: dict[str, float], quality: dict[str, dict[str, float]], opening: str
 ) -> str:
-    """Every figure against its threshold, then the likely cause of each that fell short, read from the figures."""
+    """`opening` ("after 3000 steps"), every figure against its threshold, then the likely cause of each that
+    fell short, read from the figures."""
     parts = [f"{name} {scores[name]:.3g} (full at {t['full']:g})" for name, t in quality.items()]
-    message = f"after {steps} steps: " + ", ".join(parts)
+    message = f"{opening}: " + ", ".join(parts)
     short = [name for name in quality if fractions[name] < 1]
     if short:
         message += "; short of full: " + "; ".join(f"{name}: {likely_cause(name, scores)}" for name in short)

@@ -64,6 +64,8 @@ def edit(folder, old, new):
         ),
         ('role = "optimizers"', 'role = "optimiser"', r"names\[4\].role: 'optimiser' is not one of"),
         ('kind = "adam"', 'kind = "sgd"', r"training.optimizer.kind: 'sgd' is not one of"),
+        ("params = { quality = {", "params = { thresholds = {", r"trained_model: params.quality, the thresholds"),
+        ("fid_ratio = { zero = 200.0, full = 90.0 }, div", "fid_ratio = { zero = 200 }, div", "fid_ratio needs"),
     ],
 )
 def test_schema_errors_name_the_file_and_the_field(task_copy, old, new, message):

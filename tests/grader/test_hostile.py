@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+import torch
 
 from gankit.catalogue import load_catalogue
 from grader.authoring.make_template import PROJECT_DIR, REFERENCE_DIR
@@ -132,6 +133,30 @@ def test_each_hostile_submission_costs_only_the_checks_it_breaks(tmp_path: Path,
     assert report.complete
     assert_only_faults(report.results, TASK, case.faults)
     assert not processes_of(FIRST_WORKER_UID + slot), "the grade left processes behind"
+
+
+class RunsCodeOnLoad:
+    """Unpickled, it calls print: a stand-in for a checkpoint crafted to run code when it is loaded."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (print, (CODE_RAN,))
+
+
+CODE_RAN = "code in the checkpoint ran"
+
+
+def test_a_checkpoint_crafted_to_run_code_on_load_runs_none_and_costs_only_its_check(tmp_path: Path) -> None:
+    """torch.save of an object whose unpickling calls a function: weights_only refuses the global before it is
+    called, so nothing is printed; the trained_model check scores 0 and says why, every other check is whole."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "cdcgan.py").write_bytes((REFERENCE_DIR / "cdcgan.py").read_bytes())
+    torch.save({"weight": RunsCodeOnLoad()}, folder / "cdcgan.pt")
+    options = GradeOptions(tasks=("cdcgan",), train=False)
+    report = grade_submission(folder, CATALOGUE, options, tmp_path / "out")
+    assert report.complete
+    assert_only_faults(report.results, "cdcgan", [Fault("trained_model", "needs more than tensors", EVERYTHING)])
+    assert CODE_RAN not in report.output_tail
 
 
 def test_writing_a_fake_results_file_and_printing_fake_scores_change_nothing(tmp_path: Path) -> None:

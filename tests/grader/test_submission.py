@@ -15,7 +15,9 @@ from grader.authoring.make_template import REFERENCE_DIR, TEMPLATE_DIR
 from grader.grade import write_documents
 from grader.submission import (
     DOCUMENTS_DIR,
+    MAX_CHECKPOINT_BYTES,
     MAX_DOCUMENTS,
+    MAX_FILE_BYTES,
     MAX_FILES,
     RefusedSubmission,
     document_names,
@@ -236,3 +238,33 @@ def test_a_regrade_leaves_no_document_of_the_earlier_grade(tmp_path: Path) -> No
     assert {path.name: path.read_bytes() for path in (tmp_path / DOCUMENTS_DIR).iterdir()} == {
         "report.pdf": PDF + b"new"
     }
+
+
+def test_a_checkpoint_is_kept_for_its_task_and_other_pt_files_get_a_note(tmp_path: Path) -> None:
+    files = {"hw/cdcgan.py": CDCGAN.encode(), "hw/cdcgan.pt": b"weights", "hw/checkpoint.pt": b"other"}
+    submission = load_submission(make_zip(tmp_path / "s.zip", files), TASKS)
+    assert submission.checkpoints == {"cdcgan": b"weights"}
+    assert any(note.startswith("checkpoint.pt: not the checkpoint of any task") for note in submission.notes)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / Path(name).name).write_bytes(data)
+    assert load_submission(folder, TASKS).checkpoints == {"cdcgan": b"weights"}
+
+
+@pytest.mark.parametrize("shape", ["zip", "folder"])
+def test_a_checkpoint_over_its_limit_is_cut_not_refused_and_no_bomb(tmp_path: Path, shape: str) -> None:
+    """Zeros (NaN-free weights of a dead network compress as well) far past the checkpoint limit and past the
+    per-file limit: the submission is read, the file cut one byte past MAX_CHECKPOINT_BYTES for its check to
+    refuse."""
+    files = {"cdcgan.py": CDCGAN.encode(), "cdcgan.pt": b"\0" * (MAX_FILE_BYTES + 1)}
+    if shape == "zip":
+        path = make_zip(tmp_path / "s.zip", files)
+    else:
+        path = tmp_path / "folder"
+        path.mkdir()
+        for name, data in files.items():
+            (path / name).write_bytes(data)
+    submission = load_submission(path, TASKS)
+    assert len(submission.checkpoints["cdcgan"]) == MAX_CHECKPOINT_BYTES + 1
+    assert submission.sources == {"cdcgan": CDCGAN}

@@ -15,12 +15,14 @@ from grader.authoring.promises.requirements import (
     Requirement,
     asks_labels_of_each_class,
     batches_of_different_sizes,
+    checkpoint_named,
     conditional,
     d_updates,
     digits_for_mnist,
     equals,
     every,
     formulas_checked,
+    generate_named,
     gradients_compared,
     has,
     interface_functions,
@@ -392,6 +394,24 @@ TRAINING_QUALITY = [
     Promise("training_quality", r"diversity", '"diversity"', quality("diversity")),
 ]
 
+LOADS = r"the grader loads your `\w+\.pt` into your `\w+\(\)` built with its defaults"
+DRAWS = r"scores (?:samples of each class|the samples) drawn through your `\w+` with a frozen {dataset} classifier"
+TRAINED_MODEL = [
+    Promise(
+        "trained_model",
+        rf"{LOADS} and {DRAWS}",
+        ("trained_model", "samples_of", "sample_scores"),
+        every(checkpoint_named, generate_named, asks_labels_of_each_class),
+    ),
+    Promise(
+        "trained_model",
+        r"against the thresholds under \*Your trained generator\* below",
+        "quality_fraction",
+        has("quality"),
+    ),
+    Promise("trained_model", r"a missing or unusable file costs this check only", "REFUSALS"),
+]
+
 MANUAL = [Promise("manual", r"graded by hand(?: with the rubric given there)?", "_manual_entry")]
 
 PROMISES: tuple[Promise, ...] = (
@@ -404,5 +424,6 @@ PROMISES: tuple[Promise, ...] = (
     *ATTACK,
     *CLASSIFIER_TRAINING,
     *TRAINING_QUALITY,
+    *TRAINED_MODEL,
     *MANUAL,
 )

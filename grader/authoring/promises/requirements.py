@@ -227,6 +227,18 @@ def asks_labels_of_each_class(claim: Claim) -> bool:
     return "each class" not in claim.text or conditional(claim)
 
 
+def checkpoint_named(claim: Claim) -> bool:
+    """ "your `<file>.pt` into your `<G>()`": the task's checkpoint file and the name playing the generator."""
+    found = re.search(r"`(\w+)\.pt` into your `(\w+)\(\)`", claim.text)
+    return found is not None and found.groups() == (claim.task.get("id"), _role_named(claim, "generator"))
+
+
+def generate_named(claim: Claim) -> bool:
+    """ "drawn through your `<name>`": the name playing `generate` in the task."""
+    found = re.search(r"drawn through your `(\w+)`", claim.text)
+    return found is not None and found.group(1) == _role_named(claim, "generate")
+
+
 def _names(value: Any) -> list[str]:
     if value is None:
         return []

@@ -60,7 +60,23 @@ def test_a_folder_of_only_pdfs_is_still_an_error(tmp_path):
 
 def test_task_file_names_cover_every_task():
     assert "cwgan_gp.py" in task_file_names() and "optimal_d.ipynb" in task_file_names()
-    assert len(task_file_names()) == 16
+    assert {"cdcgan.pt", "cwgan_gp.pt", "dcgan.pt"} < set(task_file_names()), "the tasks that grade a checkpoint"
+    assert len(task_file_names()) == 19
+
+
+def test_pack_takes_the_checkpoints_the_tasks_grade_and_warns_of_one_too_large(tmp_path, capsys):
+    from grader.cli import main
+
+    folder = tmp_path / "work"
+    folder.mkdir()
+    for name in ("cdcgan.py", "cdcgan.pt", "checkpoint.pt", "wgan.pt"):
+        (folder / name).write_bytes(b"weights")
+    assert pack(folder, tmp_path / "a.zip") == ["cdcgan.pt", "cdcgan.py"]
+    (folder / "cdcgan.pt").write_bytes(b"\0" * (16 * 1024**2 + 1))
+    with pytest.raises(SystemExit) as exit_code:
+        main(["pack", str(folder), "-o", str(tmp_path / "b.zip")])
+    assert exit_code.value.code == 0
+    assert "warning: cdcgan.pt is over the grader's limit of 16 MB" in capsys.readouterr().err
 
 
 def test_committed_examples_equal_a_fresh_build(built):

@@ -85,10 +85,16 @@ class SharedWorkers:
         self.sources = 0
 
     def results(
-        self, task_id: str, check_ids: Iterable[str | Check], source: str | None = None, task: Task | None = None
+        self,
+        task_id: str,
+        check_ids: Iterable[str | Check],
+        source: str | None = None,
+        task: Task | None = None,
+        checkpoint: bytes | None = None,
     ) -> dict[str, CheckResult]:
         """{check id: result} of `check_ids` (ids, or Check objects with edited parameters) on `source` (default:
-        the reference); `task` replaces the catalogue's (edited budgets or thresholds)."""
+        the reference) and, where given, the task's `checkpoint` file; `task` replaces the catalogue's (edited
+        budgets or thresholds)."""
         task = task or CATALOGUE[task_id]
         if task_id not in self.workers:
             submission, inputs = self.root / f"submission-{task_id}", self.root / f"inputs-{task_id}"
@@ -99,7 +105,11 @@ class SharedWorkers:
         self.sources += 1
         path = submission / f"{Path(task.student_file).stem}_{self.sources}.py"
         path.write_text(reference_source(task_id) if source is None else source, encoding="utf-8")
-        runner = TaskRunner(task, worker, path, inputs)
+        weights = None
+        if checkpoint is not None:
+            weights = submission / f"{task.id}_{self.sources}.pt"
+            weights.write_bytes(checkpoint)
+        runner = TaskRunner(task, worker, path, inputs, checkpoint=weights)
         by_id = {check.id: check for check in task.checks}
         chosen = [by_id[check] if isinstance(check, str) else check for check in check_ids]
         return {check.id: runner.run(check) for check in chosen}
@@ -119,8 +129,9 @@ def shared_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedW
     workers.close()
 
 
-# Kinds a whole-task control leaves out: training stages take minutes, manual checks score nothing.
-NOT_STATIC = {"training_quality", "classifier_training", "manual"}
+# Kinds a whole-task control leaves out: training stages take minutes, manual checks score nothing, and a trained
+# model's check needs a checkpoint trained for minutes (tests/grader/checks/test_trained_model.py gives it one).
+NOT_STATIC = {"training_quality", "classifier_training", "manual", "trained_model"}
 
 
 def static_checks(task_id: str) -> list[str]:

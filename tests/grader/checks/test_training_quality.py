@@ -135,10 +135,10 @@ def test_the_label_is_blamed_only_when_accuracy_is_near_chance() -> None:
     quality = REDUCED_QUALITY
     scores = {"conditional_accuracy": 0.25, "fid_ratio": 150.0, "diversity": 0.5}
     fractions = {name: threshold_fraction(scores[name], **quality[name]) for name in quality}
-    message = quality_message(scores, fractions, quality, steps=1500)
+    message = quality_message(scores, fractions, quality, "after 1500 steps")
     assert message.startswith("after 1500 steps: conditional_accuracy 0.25 (full at 0.3), fid_ratio 150")
     assert "conditional_accuracy: the label is followed only part of the time" in message
     assert "one-hot" not in message and "fid_ratio:" not in message and "diversity:" not in message
     scores["conditional_accuracy"] = 0.11
     fractions["conditional_accuracy"] = 0.0
-    assert "feed the one-hot label to both networks" in quality_message(scores, fractions, quality, steps=1500)
+    assert "feed the one-hot label to both networks" in quality_message(scores, fractions, quality, "after 1500 steps")
