@@ -27,8 +27,11 @@ def test_runs_a_batch_job(slurm_cluster: SlurmCluster, monkeypatch: pytest.Monke
         monkeypatch.setenv(name, value)
     hello = tmp_path / "hello.txt"
     submitted = subprocess.run(
-        ["sbatch", "--parsable", "--wrap", f"echo hello > {hello}"], capture_output=True, text=True, timeout=30
-    )
+        ["sbatch", "--parsable", f"--output={tmp_path}/slurm-%j.out", "--wrap", f"echo hello > {hello}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )  # the job's log in tmp_path: sbatch writes it to the current folder otherwise
     assert submitted.returncode == 0, submitted.stderr
     assert submitted.stdout.strip().split(";")[0].isdigit()
     assert wait_until(lambda: hello.exists() and hello.read_text() == "hello\n"), "the job did not run in 60 s"
@@ -48,7 +51,10 @@ def test_stops_every_process_it_started(tmp_path: Path):
     with one_node_cluster(tmp_path) as cluster:
         env = {**os.environ, **cluster.env}
         subprocess.run(
-            ["sbatch", "--wrap", f"echo $$ > {job_pid}; exec sleep 300"], env=env, check=True, capture_output=True
+            ["sbatch", f"--output={tmp_path}/slurm-%j.out", "--wrap", f"echo $$ > {job_pid}; exec sleep 300"],
+            env=env,
+            check=True,
+            capture_output=True,
         )
         assert wait_until(lambda: job_pid.exists() and job_pid.read_text().strip().isdigit()), "the job did not start"
         running = cluster_processes(cluster.conf)
