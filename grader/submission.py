@@ -132,16 +132,17 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far:
 
 def _read_checkpoint(archive: zipfile.ZipFile, info: zipfile.ZipInfo, total_so_far: int) -> bytes:
     """A checkpoint entry's first MAX_CHECKPOINT_BYTES + 1 bytes at most: past that it is too large, however large."""
-    wanted = MAX_CHECKPOINT_BYTES + 1
-    if wanted > MAX_TOTAL_BYTES - total_so_far:
+    room = MAX_TOTAL_BYTES - total_so_far
+    try:
+        with archive.open(info) as member:
+            data = member.read(min(MAX_CHECKPOINT_BYTES, room) + 1)
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise RefusedSubmission(f"the zip entry {info.filename!r} is corrupt ({error})") from None
+    if len(data) > room:
         raise RefusedSubmission(
             f"the zip entry {info.filename!r} makes the submission larger than {MAX_TOTAL_BYTES // 1024**2} MB"
         )
-    try:
-        with archive.open(info) as member:
-            return member.read(wanted)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise RefusedSubmission(f"the zip entry {info.filename!r} is corrupt ({error})") from None
+    return data
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:

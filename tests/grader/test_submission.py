@@ -268,3 +268,15 @@ def test_a_checkpoint_over_its_limit_is_cut_not_refused_and_no_bomb(tmp_path: Pa
     submission = load_submission(path, TASKS)
     assert len(submission.checkpoints["cdcgan"]) == MAX_CHECKPOINT_BYTES + 1
     assert submission.sources == {"cdcgan": CDCGAN}
+
+
+def test_a_small_checkpoint_after_large_files_is_read_whole(tmp_path: Path) -> None:
+    """44 MB of other files leave 16 MB of the 60 MB: a 1 MB checkpoint fits, and is not refused for the 16 MB
+    and one byte a checkpoint may be read up to."""
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for i in range(3):
+            archive.writestr(f"data{i}.bin", bytes(range(256)) * (60 * 1024 if i < 2 else 56 * 1024))
+        archive.writestr("cdcgan.py", CDCGAN)
+        archive.writestr("cdcgan.pt", b"w" * 1024**2)
+    assert len(load_submission(path, TASKS).checkpoints["cdcgan"]) == 1024**2
