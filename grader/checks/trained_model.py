@@ -5,7 +5,9 @@ here with the brief-training figures (`training_quality.sample_scores`) against 
 
 Primary: the figures, as in brief training (for a conditional task the accuracy fraction multiplies the rest).
 A missing, oversized, unreadable or mismatched checkpoint earns 0 of this check with a sentence saying which,
-and touches no other check: the code's own checks grade the code.
+and touches no other check: the code's own checks grade the code. A `generate` that breaks its contract (raises,
+another shape, values outside [0, 1]) is the interface check's fault to grade: the samples are then drawn from G
+itself in eval mode, with a note, so the one fault costs one check.
 """
 
 from __future__ import annotations
@@ -61,15 +63,44 @@ def trained_model(ctx: CheckContext) -> Outcome:
         limit = MAX_CHECKPOINT_BYTES // 1024**2
         return Outcome(0.0, f"{name} is over the size limit of {limit} MB: save the generator's state_dict alone")
     generate = task.with_role("generate")
+    sampled = samples(ctx, generate.name if generate else None, generate.optional if generate else [])
+    note = ""
+    if isinstance(sampled, validate.Invalid) and generate is not None:
+        # A generate that breaks its contract is the interface check's to grade: this one samples G itself then,
+        # so that one fault costs one check.
+        note = f"; sampled {generator} itself in eval mode, since {sampled} (the interface check grades generate)"
+        sampled = samples(ctx, None, [])
+    if isinstance(sampled, validate.Invalid):
+        raise sampled
+    if isinstance(sampled, Outcome):
+        return sampled
+    scores = sample_scores(sampled * 2 - 1, task.conditional, real_statistics(task.dataset, task.image_size))
+    quality = ctx.params["quality"]
+    fraction, fractions = quality_fraction(scores, quality)
+    message = quality_message(scores, fractions, quality, f"samples of your {name}") + note
+    details = {key: round(float(value), 4) for key, value in scores.items() if key in quality}
+    with tempfile.TemporaryDirectory() as folder:
+        grid = sample_grid(task, sampled, Path(folder) / "grid.png", f"Your {name}")
+        images = {f"your {name}: {SAMPLE_GRID}": data_uri(grid)}
+    return Outcome(fraction, message, images, details)
+
+
+def samples(ctx: CheckContext, generate: str | None, optional: list[tuple[str, Any]]) -> Any:
+    """The checkpoint's samples (10·PER_CLASS, H, W) in [0, 1], class-major, through `generate` (None: G itself);
+    an Outcome of 0 when the checkpoint was refused; `validate.Invalid` (returned) when what came back breaks the
+    `generate` contract."""
+    task = ctx.task
+    name, generator = task.checkpoint_file or f"{task.id}.pt", task.playing("generator").name
+    assert ctx.checkpoint is not None
     reply = ctx.call(
         "trained_model",
         module=ctx.module,
         generator=generator,
-        generate=generate.name if generate else None,
+        generate=generate,
         conditional=task.conditional,
         checkpoint=ctx.worker.submission_path(ctx.checkpoint),
         per_class=PER_CLASS,
-        optional=[list(pair) for pair in generate.optional] if generate else [],
+        optional=[list(pair) for pair in optional],
         seed=seed_for(ctx),
     )
     why = validate.entry(reply, "refused")
@@ -77,29 +108,19 @@ def trained_model(ctx: CheckContext) -> Outcome:
         message = str(validate.entry(reply, "message") or "")[:400]
         template = REFUSALS.get(str(why), "{name} was refused ({message})")
         return Outcome(0.0, template.format(name=name, generator=generator, message=message))
-    unit = samples_of(reply, task.conditional, task.image_size, generate.name if generate else generator)
-    outside = float(np.mean((unit < -RANGE_TOLERANCE) | (unit > 1 + RANGE_TOLERANCE)))
-    unit = np.clip(unit, 0, 1).astype(np.float32)
-    scores = sample_scores(unit * 2 - 1, task.conditional, real_statistics(task.dataset, task.image_size))
-    quality = ctx.params["quality"]
-    fraction, fractions = quality_fraction(scores, quality)
-    message = quality_message(scores, fractions, quality, f"samples of your {name}")
-    if outside > 0:
-        message += f"; {outside:.0%} of pixels were outside [0, 1]: end the Generator with tanh and map it to [0, 1]"
-    details = {key: round(float(value), 4) for key, value in scores.items() if key in quality}
-    with tempfile.TemporaryDirectory() as folder:
-        grid = sample_grid(task, unit, Path(folder) / "grid.png", f"Your {name}")
-        images = {f"your {name}: {SAMPLE_GRID}": data_uri(grid)}
-    return Outcome(fraction, message, images, details)
-
-
-def samples_of(reply: Any, conditional: bool, size: int, source: str) -> np.ndarray:
-    """(10·PER_CLASS, H, W) images, class-major, from the probe's calls (one per class, or one for all)."""
     described = validate.entry(reply, "samples")
-    calls = NUM_CLASSES if conditional else 1
+    calls = NUM_CLASSES if task.conditional else 1
     if not isinstance(described, list) or len(described) != calls:
-        raise validate.Invalid("the trained model's samples could not be read")
-    count = PER_CLASS if conditional else NUM_CLASSES * PER_CLASS
-    what = f"{source}(G, {count}{', c' if conditional else ''})"
-    arrays = [validate.ndarray(validate.raised(one, what), what, (count, size, size)) for one in described]
-    return np.concatenate(arrays).astype(np.float32)
+        return validate.Invalid("the trained model's samples could not be read")
+    count = PER_CLASS if task.conditional else NUM_CLASSES * PER_CLASS
+    what = f"{generate or generator}(G, {count}{', c' if task.conditional else ''})"
+    size = task.image_size
+    try:
+        unit = np.concatenate(
+            [validate.ndarray(validate.raised(one, what), what, (count, size, size)) for one in described]
+        ).astype(np.float32)
+    except validate.Invalid as error:
+        return error
+    if ((unit < -RANGE_TOLERANCE) | (unit > 1 + RANGE_TOLERANCE)).any():
+        return validate.Invalid(f"{what} returned values outside [0, 1]")
+    return np.clip(unit, 0, 1)

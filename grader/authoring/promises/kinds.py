@@ -400,7 +400,7 @@ TRAINED_MODEL = [
     Promise(
         "trained_model",
         rf"{LOADS} and {DRAWS}",
-        ("trained_model", "samples_of", "sample_scores"),
+        ("trained_model", "samples", "sample_scores"),
         every(checkpoint_named, generate_named, asks_labels_of_each_class),
     ),
     Promise(

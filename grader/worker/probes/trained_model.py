@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from gankit.common import NUM_CLASSES, sample_latent, to_unit_numpy
@@ -78,7 +79,8 @@ def trained_model_samples(
     if generate is None:  # G itself, as the training stage samples it, mapped to [0, 1] as generate would
         labels = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
         z = sample_latent(len(labels), "cpu", torch.Generator().manual_seed(seed))
-        return {"samples": [describe(to_unit_numpy(sample_images(conditional, G, labels, z)))]}
+        images = to_unit_numpy(sample_images(conditional, G, labels, z))  # (10·per_class, H, W), class-major
+        return {"samples": [describe(part) for part in (np.split(images, NUM_CLASSES) if conditional else [images])]}
     function = function_of(module, generate)
     values = documented_values(optional, {RNG: rng})
     calls = [[G, per_class, c] for c in range(NUM_CLASSES)] if conditional else [[G, NUM_CLASSES * per_class]]

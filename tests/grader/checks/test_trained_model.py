@@ -19,7 +19,7 @@ from gankit.catalogue import Check, Task
 from grader.authoring.make_template import PROJECT_DIR, TEMPLATE_DIR
 from grader.authoring.notebook import SKIP_TAG
 from grader.submission import MAX_CHECKPOINT_BYTES
-from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, reference_source
+from tests.grader.checks.conftest import CATALOGUE, SharedWorkers, reference_source, with_bug
 from tests.grader.variants import TRAINING_VARIANTS, training_variant_source
 
 # cwgan_gp: of the conditional tasks, the one whose generator follows the label soonest.
@@ -82,6 +82,26 @@ def test_the_template_cells_checkpoint_earns_the_check_and_ignoring_the_label_lo
     assert bad.points == 0, bad.message
     assert bad.details["conditional_accuracy"] <= 0.15
     assert "feed the one-hot label to both networks" in bad.message
+    # A generate that returns [-1, 1] is the interface check's fault: this check samples G itself and keeps all.
+    shifted = with_bug(TASK, GENERATE_RETURN, GENERATE_RETURN.replace("))\n", ")) * 2 - 1\n"))
+    kept = shared.results(TASK, [check], shifted, task=task, checkpoint=trained)["trained_model"]
+    assert kept.points == kept.max_points, kept.message
+    assert "sampled Generator itself in eval mode, since generate(G, 100, c) returned values outside [0, 1]" in (
+        kept.message
+    )
+
+
+# The reference generate's last line (cwgan_gp.py), which the variants below edit.
+GENERATE_RETURN = (
+    "        return to_unit_numpy(G(sample_latent(n, device, rng), one_hot(torch.full((n,), c)).to(device)))\n"
+)
+
+
+def test_a_generate_that_raises_costs_this_check_nothing_more(shared: SharedWorkers) -> None:
+    broken = with_bug(TASK, GENERATE_RETURN, "        raise RuntimeError('no samples today')\n")
+    result = shared.results(TASK, ["trained_model"], broken, checkpoint=saved(generator_state()))["trained_model"]
+    assert "sampled Generator itself in eval mode, since generate(G, 100, c) raised RuntimeError" in result.message
+    assert set(result.details) == {"conditional_accuracy", "fid_ratio", "diversity"}, "scored all the same"
 
 
 def saved(value: object) -> bytes:
