@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gankit.catalogue import Task
 from gankit.common import NUM_CLASSES
 from gankit.stage import PER_CLASS
 from grader import validate
@@ -51,11 +52,15 @@ REFUSALS = {
 }
 
 
+def _names(task: Task) -> tuple[str, str]:
+    """(the checkpoint's file name, the name of the class it loads into)."""
+    return task.checkpoint_file or f"{task.id}.pt", task.playing("generator").name
+
+
 @check_kind("trained_model")
 def trained_model(ctx: CheckContext) -> Outcome:
     task = ctx.task
-    name = task.checkpoint_file or f"{task.id}.pt"
-    generator = task.playing("generator").name
+    name, generator = _names(task)
     if ctx.checkpoint is None:
         return Outcome(0.0, f"not submitted: the submission holds no {name}; " + SAVE_HINT.format(name=name))
     size = ctx.checkpoint.stat().st_size
@@ -90,7 +95,7 @@ def samples(ctx: CheckContext, generate: str | None, optional: list[tuple[str, A
     an Outcome of 0 when the checkpoint was refused; `validate.Invalid` (returned) when what came back breaks the
     `generate` contract."""
     task = ctx.task
-    name, generator = task.checkpoint_file or f"{task.id}.pt", task.playing("generator").name
+    name, generator = _names(task)
     assert ctx.checkpoint is not None
     reply = ctx.call(
         "trained_model",

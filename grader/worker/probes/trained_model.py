@@ -23,25 +23,48 @@ from ..values import build, describe, failure, function_of, guarded
 MESSAGE_CHARS = 400
 
 
-def refused(reason: str, message: str = "") -> dict[str, Any]:
-    return {"refused": reason, "message": message[:MESSAGE_CHARS]}
+class Refused(Exception):
+    """The checkpoint cannot be used: `reason` (a key of the parent's messages) and what was found."""
+
+    def __init__(self, reason: str, message: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-def read_state_dict(path: str) -> dict[str, torch.Tensor] | dict[str, Any]:
-    """The checkpoint as {parameter name: tensor}, or a refusal: unreadable, a pickle that needs more than
-    tensors, or not a flat mapping of names to tensors."""
+def read_state_dict(path: str) -> dict[str, torch.Tensor]:
+    """The checkpoint as {parameter name: tensor}; Refused when unreadable, a pickle that needs more than tensors,
+    or not a flat mapping of names to tensors."""
     try:
         state = torch.load(path, map_location=WORKER.device, weights_only=True)
     except Exception as error:  # noqa: BLE001 - whatever the file holds, it is an answer
         text = " ".join(str(error).split())
         reason = "pickle" if "weights_only" in text or "Unsupported global" in text else "unreadable"
-        return {"state": None, **refused(reason, f"{type(error).__name__}: {text}")}
+        raise Refused(reason, f"{type(error).__name__}: {text}") from None
     if not isinstance(state, dict):
-        return {"state": None, **refused("not_state_dict", f"a {type(state).__name__}")}
+        raise Refused("not_state_dict", f"a {type(state).__name__}")
     odd = [str(key)[:60] for key, value in state.items() if not (isinstance(key, str) and torch.is_tensor(value))]
     if odd:
-        return {"state": None, **refused("not_state_dict", "entries that are not tensors: " + ", ".join(odd[:5]))}
-    return {"state": state}
+        raise Refused("not_state_dict", "entries that are not tensors: " + ", ".join(odd[:5]))
+    return state
+
+
+def loaded_generator(module: str, generator: str, checkpoint: str, seed: int) -> torch.nn.Module:
+    """The student's `generator()` with the checkpoint's weights, in eval mode; Refused when they do not fit."""
+    state = read_state_dict(checkpoint)
+    try:
+        G = build(module, generator, seed)
+    except Exception as error:  # noqa: BLE001
+        raise Refused("construct", str(failure(error)["message"])) from None
+    try:
+        G.load_state_dict(state, strict=True)
+    except Exception as error:  # noqa: BLE001 - missing, unexpected or misshapen keys
+        raise Refused("mismatch", " ".join(str(error).split())) from None
+    nonfinite = [
+        name for name, value in G.state_dict().items() if value.is_floating_point() and not value.isfinite().all()
+    ]
+    if nonfinite:
+        raise Refused("nonfinite", ", ".join(nonfinite[:5]))
+    return G.eval()
 
 
 @op("trained_model")
@@ -57,24 +80,10 @@ def trained_model_samples(
 ) -> dict[str, Any]:
     """`per_class` images of each class (conditional) or 10·`per_class` images, in [0, 1] as `generate` returns
     them, from the student's Generator() with the checkpoint's weights; or {"refused": why, "message": ...}."""
-    read = read_state_dict(checkpoint)
-    state = read.pop("state")
-    if state is None:
-        return read
     try:
-        G = build(module, generator, seed)
-    except Exception as error:  # noqa: BLE001
-        return refused("construct", str(failure(error)["message"]))
-    try:
-        G.load_state_dict(state, strict=True)
-    except Exception as error:  # noqa: BLE001 - missing, unexpected or misshapen keys
-        return refused("mismatch", " ".join(str(error).split()))
-    nonfinite = [
-        name for name, value in G.state_dict().items() if value.is_floating_point() and not value.isfinite().all()
-    ]
-    if nonfinite:
-        return refused("nonfinite", ", ".join(nonfinite[:5]))
-    G.eval()
+        G = loaded_generator(module, generator, checkpoint, seed)
+    except Refused as refusal:
+        return {"refused": refusal.reason, "message": str(refusal)[:MESSAGE_CHARS]}
     rng = torch.Generator(device=WORKER.device).manual_seed(seed)
     if generate is None:  # G itself, as the training stage samples it, mapped to [0, 1] as generate would
         labels = torch.arange(NUM_CLASSES).repeat_interleave(per_class)
